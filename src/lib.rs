@@ -14,11 +14,15 @@
 //!   and the synthetic generator.
 //! * [`train`]: optimisers, training modes, metrics and reports.
 
+mod atomic;
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod experiment;
 pub mod model;
 pub mod ops;
+pub mod report;
+pub mod saved;
 pub mod train;
 
 pub use error::{Error, Result};

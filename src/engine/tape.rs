@@ -93,6 +93,18 @@ impl<'p, T: Float> Tape<'p, T> {
         a[IxDyn(&[])]
     }
 
+    /// The logits a [`Tape::softmax_ce`] loss node was computed from.
+    ///
+    /// # Panics
+    ///
+    /// If `loss` is not a softmax cross-entropy node.
+    pub fn logits_of(&self, loss: Var) -> ArrayViewD<'_, T> {
+        match &self.nodes[loss.0].op {
+            Op::SoftmaxCe { logits, .. } => self.value(*logits),
+            _ => panic!("logits_of: node {} is not a softmax_ce loss", loss.0),
+        }
+    }
+
     fn push(&mut self, value: ArrayD<T>, op: Op<T>, inputs: &[Var]) -> Var {
         let needs_grad = inputs.iter().any(|v| self.nodes[v.0].needs_grad);
         self.nodes.push(Node { value: Some(value), op, needs_grad });

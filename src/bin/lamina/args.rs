@@ -1,0 +1,198 @@
+//! The command line: subcommands and their flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "lamina", version, about = "Segment cortical depth profiles into layers and classify their area with a multi-task 1D U-Net")]
+pub struct Cli {
+    /// More log output (-v: decisions, -vv: details).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train one mode and save the model and its per-epoch metrics.
+    Train(TrainArgs),
+    /// Train several modes on the same data, seed and schedule, and
+    /// print their held-out metrics side by side.
+    Compare(CompareArgs),
+    /// Predict layers and area probabilities for profiles.
+    Predict(PredictArgs),
+    /// Metrics of a saved model on a labelled data set.
+    Evaluate(EvaluateArgs),
+    /// Write synthetic profiles (the embedded default data) as .npy.
+    Synth(SynthArgs),
+}
+
+/// Which data, how to split it, how to normalise it.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Folder with X.npy, Y_seg.npy, Y_cls.npy. Without --data or
+    /// --x, synthetic profiles are generated (the embedded default).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Profiles, (N, L, 1) or (N, L), float32 or float64.
+    #[arg(long)]
+    pub x: Option<PathBuf>,
+    /// Layer labels, (N, L) integers or (N, L, C) probabilities.
+    #[arg(long)]
+    pub y_seg: Option<PathBuf>,
+    /// Area labels, (N,) integers or (N, K) probabilities.
+    #[arg(long)]
+    pub y_cls: Option<PathBuf>,
+
+    /// Group per profile, (N,) integers (e.g. hemi.npy). By default a
+    /// folder's hemi.npy is used when present.
+    #[arg(long)]
+    pub split_by: Option<PathBuf>,
+    /// The group held out for testing.
+    #[arg(long, default_value_t = 1)]
+    pub test_group: i64,
+    /// Split at random with this test fraction instead of by group.
+    #[arg(long)]
+    pub test_fraction: Option<f64>,
+
+    /// z-score with training statistics: dataset, profile or none.
+    #[arg(long, default_value = "dataset")]
+    pub norm: String,
+
+    /// Number of synthetic profiles when no data is given.
+    #[arg(long, default_value_t = 3600)]
+    pub synth_n: usize,
+}
+
+/// The shape of the model.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// A JSON file with the model configuration (flags below override it).
+    #[arg(long)]
+    pub model_config: Option<PathBuf>,
+    /// Layer classes.
+    #[arg(long)]
+    pub n_layers: Option<usize>,
+    /// Areas.
+    #[arg(long)]
+    pub n_areas: Option<usize>,
+    /// Encoder filters per level, e.g. 16,32,64,128.
+    #[arg(long, value_delimiter = ',')]
+    pub filters: Option<Vec<usize>>,
+    #[arg(long)]
+    pub bottleneck: Option<usize>,
+    /// Convolution kernel size (odd).
+    #[arg(long)]
+    pub kernel: Option<usize>,
+    /// Hidden width of the classification head.
+    #[arg(long)]
+    pub cls_hidden: Option<usize>,
+    /// transposed or nearest.
+    #[arg(long)]
+    pub upsample: Option<String>,
+    /// Dropout after the bottleneck (training only).
+    #[arg(long)]
+    pub dropout: Option<f64>,
+}
+
+/// The schedule.
+#[derive(Args, Debug, Clone)]
+pub struct ScheduleArgs {
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Adam learning rate (each Adam in the alternating mode).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    /// Seeds the weights, batch order, dropout and random split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+    /// seg, cls, sum, joint, alternating; or joint:ALPHA,
+    /// alternating:RATIO[:cls-first].
+    #[arg(long, default_value = "joint")]
+    pub mode: String,
+    /// alpha for --mode joint.
+    #[arg(long)]
+    pub alpha: Option<f32>,
+    /// Where the model and metrics go.
+    #[arg(long, default_value = "runs/train")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+    /// Modes to compare (default: seg,cls,joint:0.5,joint:1,alternating).
+    #[arg(long, value_delimiter = ',')]
+    pub modes: Option<Vec<String>>,
+    /// Where each mode's model and metrics go, one folder per mode.
+    #[arg(long, default_value = "runs/compare")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Folder of a saved model (model.json, model.npz).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Profiles to predict, (N, L, 1) or (N, L).
+    #[arg(long)]
+    pub x: PathBuf,
+    /// Folder for layers.npy (N, L) uint8 and areas.npy (N, K) float32.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Folder of a saved model.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Folder with X.npy, Y_seg.npy, Y_cls.npy.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long)]
+    pub x: Option<PathBuf>,
+    #[arg(long)]
+    pub y_seg: Option<PathBuf>,
+    #[arg(long)]
+    pub y_cls: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Number of profiles.
+    #[arg(long, default_value_t = 3600)]
+    pub n: usize,
+    /// Samples per profile.
+    #[arg(long, default_value_t = 256)]
+    pub length: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}

@@ -1,0 +1,296 @@
+//! The `lamina` command: a thin shell over the library. Parses flags,
+//! turns them into the library's configurations, and reports progress.
+
+mod args;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use args::{Cli, Command, DataArgs, ModelArgs, ScheduleArgs};
+use lamina::data::{self, DataFiles, NormMode};
+use lamina::experiment::{self, Observer, Prepared, RunResult, Source, SplitChoice};
+use lamina::model::UNetConfig;
+use lamina::train::{AdamConfig, EpochRecord, Mode, TrainConfig};
+use lamina::{report, saved};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp(None)
+        .init();
+
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    log::info!("{} worker threads", rayon::current_num_threads());
+    match cli.command {
+        Command::Train(a) => train(a),
+        Command::Compare(a) => compare(a),
+        Command::Predict(a) => predict(a),
+        Command::Evaluate(a) => evaluate(a),
+        Command::Synth(a) => synth(a),
+    }
+}
+
+/// The model configuration: defaults, then a JSON file, then flags.
+fn model_config(a: &ModelArgs) -> Result<UNetConfig> {
+    let mut cfg = match &a.model_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{}: not a model configuration", path.display()))?
+        }
+        None => UNetConfig::default(),
+    };
+    if let Some(v) = a.n_layers {
+        cfg.n_layers = v;
+    }
+    if let Some(v) = a.n_areas {
+        cfg.n_areas = v;
+    }
+    if let Some(v) = &a.filters {
+        cfg.filters = v.clone();
+    }
+    if let Some(v) = a.bottleneck {
+        cfg.bottleneck = v;
+    }
+    if let Some(v) = a.kernel {
+        cfg.kernel = v;
+    }
+    if let Some(v) = a.cls_hidden {
+        cfg.cls_hidden = v;
+    }
+    if let Some(v) = &a.upsample {
+        cfg.upsample = v.parse()?;
+    }
+    if let Some(v) = a.dropout {
+        cfg.dropout = v;
+    }
+    Ok(cfg)
+}
+
+/// The files named by `--data` and `--x/--y-seg/--y-cls`, if any.
+fn data_files(dir: Option<&Path>, x: Option<&PathBuf>, y_seg: Option<&PathBuf>, y_cls: Option<&PathBuf>) -> Result<Option<DataFiles>> {
+    let mut files = match (dir, x) {
+        (Some(dir), _) => {
+            if !dir.is_dir() {
+                bail!("--data {}: not a folder", dir.display());
+            }
+            DataFiles::in_dir(dir)
+        }
+        (None, Some(x)) => {
+            let (Some(s), Some(c)) = (y_seg, y_cls) else {
+                bail!("--x needs --y-seg and --y-cls too (or name a folder with --data)");
+            };
+            DataFiles { x: x.clone(), y_seg: s.clone(), y_cls: c.clone() }
+        }
+        (None, None) => return Ok(None),
+    };
+    if let Some(x) = x {
+        files.x = x.clone();
+    }
+    if let Some(s) = y_seg {
+        files.y_seg = s.clone();
+    }
+    if let Some(c) = y_cls {
+        files.y_cls = c.clone();
+    }
+    Ok(Some(files))
+}
+
+/// Loads or generates, splits and normalises the data.
+fn prepare(a: &DataArgs, model: &mut UNetConfig, seed: u64) -> Result<Prepared> {
+    let files = data_files(a.data.as_deref(), a.x.as_ref(), a.y_seg.as_ref(), a.y_cls.as_ref())?;
+    let source = match files {
+        Some(files) => Source::Files(files),
+        None => Source::Synthetic { n: a.synth_n, length: model.length, seed },
+    };
+    let hemi = a.data.as_ref().map(|d| d.join("hemi.npy")).filter(|p| p.is_file());
+    let split = match (&a.test_fraction, &a.split_by, hemi) {
+        (Some(f), _, _) => SplitChoice::Random { test_fraction: *f, seed },
+        (None, Some(path), _) => SplitChoice::ByGroupFile { path: path.clone(), test_group: a.test_group },
+        (None, None, Some(path)) => {
+            log::info!("splitting by {} (found beside the data)", path.display());
+            SplitChoice::ByGroupFile { path, test_group: a.test_group }
+        }
+        (None, None, None) => SplitChoice::Random { test_fraction: 0.2, seed },
+    };
+    let norm: NormMode = a.norm.parse()?;
+    let prepared = experiment::prepare(&source, &split, norm, model.n_layers, model.n_areas)?;
+    model.length = prepared.train.profile_len();
+    model.validate()?;
+    eprintln!("{}", prepared.description);
+    Ok(prepared)
+}
+
+fn schedule(s: &ScheduleArgs, mode: Mode) -> TrainConfig {
+    TrainConfig {
+        mode,
+        epochs: s.epochs,
+        batch_size: s.batch_size,
+        adam: AdamConfig { lr: s.lr, ..AdamConfig::default() },
+        seed: s.seed,
+        ..TrainConfig::default()
+    }
+}
+
+/// Trains one mode with a progress bar on a terminal, a line per epoch.
+fn run_with_progress(data: &Prepared, model: &UNetConfig, cfg: &TrainConfig) -> Result<RunResult> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(data.train.len() as u64);
+        let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} profiles, {eta} left")
+            .expect("valid template")
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(format!("{} epoch 1", cfg.mode));
+        Some(bar)
+    } else {
+        None
+    };
+    let mut on_batch = |done: usize, _total: usize| {
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+        }
+    };
+    let mut on_epoch = |r: &EpochRecord| {
+        let line = report::epoch_line(r);
+        match &bar {
+            Some(b) => {
+                b.println(line);
+                b.set_prefix(format!("{} epoch {}", r.mode, r.epoch + 1));
+                b.set_position(0);
+            }
+            None => eprintln!("{line}"),
+        }
+    };
+    let mut observer = Observer { batch: &mut on_batch, epoch: &mut on_epoch };
+    let result = experiment::run_mode(data, model, cfg, &mut observer);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(result?)
+}
+
+/// Saves a run's model and metrics into `dir`.
+fn save_run(dir: &Path, run: &RunResult, data: &Prepared, cfg: &TrainConfig) -> Result<()> {
+    let card = saved::ModelCard {
+        format: saved::FORMAT.into(),
+        model: run.net.config.clone(),
+        normalizer: data.normalizer.clone(),
+        train: cfg.clone(),
+        epochs_done: run.records.len(),
+    };
+    saved::save(dir, &run.net, &run.params, &card)?;
+    report::write_metrics(dir, &run.records)?;
+    Ok(())
+}
+
+/// Fails early if `dir` cannot be created, before any training.
+fn ensure_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))
+}
+
+fn train(a: args::TrainArgs) -> Result<()> {
+    let mut mode: Mode = a.mode.parse()?;
+    if let Some(alpha) = a.alpha {
+        match mode {
+            Mode::Joint { .. } if (0.0..=1.0).contains(&alpha) => mode = Mode::Joint { alpha },
+            Mode::Joint { .. } => bail!("--alpha {alpha}: must be in [0, 1]"),
+            _ => bail!("--alpha applies to --mode joint only, not {mode}"),
+        }
+    }
+    let mut model = model_config(&a.model)?;
+    let cfg = schedule(&a.schedule, mode);
+    let data = prepare(&a.data, &mut model, cfg.seed)?;
+    ensure_dir(&a.out)?;
+
+    let run = run_with_progress(&data, &model, &cfg)?;
+    save_run(&a.out, &run, &data, &cfg)?;
+    eprintln!("model and metrics written to {}", a.out.display());
+    Ok(())
+}
+
+fn compare(a: args::CompareArgs) -> Result<()> {
+    let modes: Vec<Mode> = match &a.modes {
+        Some(list) => list.iter().map(|m| m.parse()).collect::<Result<_, _>>()?,
+        None => experiment::default_modes(),
+    };
+    let mut model = model_config(&a.model)?;
+    let data = prepare(&a.data, &mut model, a.schedule.seed)?;
+    ensure_dir(&a.out)?;
+
+    let mut runs = Vec::new();
+    for &mode in &modes {
+        let cfg = schedule(&a.schedule, mode);
+        let run = run_with_progress(&data, &model, &cfg)?;
+        save_run(&a.out.join(mode.to_string().replace(':', "_")), &run, &data, &cfg)?;
+        runs.push(run);
+    }
+
+    let table = report::compare_table(&runs);
+    println!("\nHeld-out metrics after {} epochs ({}):\n\n{table}", a.schedule.epochs, data.description);
+    lamina::report::write_compare(&a.out, &runs, &data.description)?;
+    eprintln!("models, metrics and compare.md written to {}", a.out.display());
+    Ok(())
+}
+
+fn predict(a: args::PredictArgs) -> Result<()> {
+    let (net, params, card) = saved::load(&a.model)?;
+    let x = data::load_x(&a.x)?;
+    if x.ncols() != net.config.length {
+        bail!("{}: profiles have {} samples, the model expects {}", a.x.display(), x.ncols(), net.config.length);
+    }
+    ensure_dir(&a.out)?;
+    let x = card.normalizer.apply(&x);
+    let (layers, areas) = lamina::train::predict(&net, &params, &x, card.train.eval_batch);
+    data::npy::write(&a.out.join("layers.npy"), &layers)?;
+    data::npy::write(&a.out.join("areas.npy"), &areas)?;
+    eprintln!("wrote layers.npy {:?} and areas.npy {:?} to {}", layers.dim(), areas.dim(), a.out.display());
+    Ok(())
+}
+
+fn evaluate(a: args::EvaluateArgs) -> Result<()> {
+    let (net, params, card) = saved::load(&a.model)?;
+    let Some(files) = data_files(a.data.as_deref(), a.x.as_ref(), a.y_seg.as_ref(), a.y_cls.as_ref())? else {
+        bail!("name the data to evaluate on with --data DIR or --x/--y-seg/--y-cls");
+    };
+    let mut ds = data::load(&files, net.config.n_layers, net.config.n_areas)?;
+    if ds.profile_len() != net.config.length {
+        bail!("{}: profiles have {} samples, the model expects {}", files.x.display(), ds.profile_len(), net.config.length);
+    }
+    ds.x = card.normalizer.apply(&ds.x);
+    let m = lamina::train::evaluate(&net, &params, &ds, card.train.eval_batch);
+    println!("profiles {}\nlayer accuracy {:.4}\narea accuracy {:.4}\nlayer loss {:.4}\narea loss {:.4}", ds.len(), m.seg_acc, m.cls_acc, m.seg_loss, m.cls_loss);
+    Ok(())
+}
+
+fn synth(a: args::SynthArgs) -> Result<()> {
+    if a.n == 0 || a.length == 0 {
+        bail!("--n and --length must be at least 1");
+    }
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let cfg = data::SynthConfig { n: a.n, length: a.length, seed: a.seed, ..Default::default() };
+    let ds = data::generate(&cfg);
+    data::write_dir(&ds, &a.out)?;
+    eprintln!("wrote {} synthetic profiles of length {} to {}", a.n, a.length, a.out.display());
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! What a run leaves behind for people and for later tools: per-epoch
+//! metrics as CSV and JSON, and the comparison table of modes.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::Result;
+use crate::atomic::write_atomic;
+use crate::experiment::RunResult;
+use crate::train::{EpochRecord, Metrics};
+
+/// The CSV header of [`metrics_csv`].
+const CSV_HEADER: &str = "mode,epoch,train_seconds,\
+train_seg_loss,train_cls_loss,train_seg_acc,train_cls_acc,\
+test_seg_loss,test_cls_loss,test_seg_acc,test_cls_acc";
+
+/// One row per epoch; the test columns are empty without a test part.
+pub fn metrics_csv(records: &[EpochRecord]) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    let cells = |m: Option<&Metrics>| match m {
+        Some(m) => format!("{:.6},{:.6},{:.6},{:.6}", m.seg_loss, m.cls_loss, m.seg_acc, m.cls_acc),
+        None => ",,,".to_string(),
+    };
+    for r in records {
+        let _ = writeln!(
+            out,
+            "{},{},{:.3},{},{}",
+            r.mode,
+            r.epoch,
+            r.train_seconds,
+            cells(Some(&r.train)),
+            cells(r.test.as_ref())
+        );
+    }
+    out
+}
+
+/// Writes `metrics.csv` and `metrics.json` into `dir`.
+///
+/// # Errors
+///
+/// [`crate::Error::Io`] if a file cannot be written.
+pub fn write_metrics(dir: &Path, records: &[EpochRecord]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+    let csv = metrics_csv(records);
+    write_atomic(&dir.join("metrics.csv"), |w| w.write_all(csv.as_bytes()))?;
+    let json = serde_json::to_string_pretty(records).expect("records serialise");
+    write_atomic(&dir.join("metrics.json"), |w| w.write_all(json.as_bytes()))
+}
+
+/// One line for an epoch, as printed while training.
+pub fn epoch_line(r: &EpochRecord) -> String {
+    let mut line = format!(
+        "{:<14} epoch {:>3}  {:>6.1}s  train: seg {:.4} acc {:.3}, cls {:.4} acc {:.3}",
+        r.mode,
+        r.epoch,
+        r.train_seconds,
+        r.train.seg_loss,
+        r.train.seg_acc,
+        r.train.cls_loss,
+        r.train.cls_acc
+    );
+    if let Some(t) = &r.test {
+        let _ = write!(
+            line,
+            "  test: seg {:.4} acc {:.3}, cls {:.4} acc {:.3}",
+            t.seg_loss, t.seg_acc, t.cls_loss, t.cls_acc
+        );
+    }
+    line
+}
+
+/// The held-out table of a comparison, as Markdown.
+pub fn compare_table(runs: &[RunResult]) -> String {
+    let mut out = String::from(
+        "| mode | epochs | layer acc | area acc | layer loss | area loss | train s/epoch | wall s |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for run in runs {
+        let last = run.last();
+        let t = last.test.unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {:.0} |",
+            run.mode,
+            last.epoch,
+            t.seg_acc,
+            t.cls_acc,
+            t.seg_loss,
+            t.cls_loss,
+            run.train_seconds / run.records.len() as f64,
+            run.total_seconds
+        );
+    }
+    out
+}
+
+/// Writes `compare.md` (the table) and `compare.json` (every run's
+/// records) into `dir`.
+///
+/// # Errors
+///
+/// [`crate::Error::Io`] if a file cannot be written.
+pub fn write_compare(dir: &Path, runs: &[RunResult], description: &str) -> Result<()> {
+    let md = format!("{description}\n\n{}", compare_table(runs));
+    write_atomic(&dir.join("compare.md"), |w| w.write_all(md.as_bytes()))?;
+    let all: Vec<&[EpochRecord]> = runs.iter().map(|r| r.records.as_slice()).collect();
+    let json = serde_json::json!({ "data": description, "runs": all });
+    let text = serde_json::to_string_pretty(&json).expect("records serialise");
+    write_atomic(&dir.join("compare.json"), |w| w.write_all(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(epoch: usize, test: bool) -> EpochRecord {
+        let m = Metrics { seg_loss: 0.5, cls_loss: 2.0, seg_acc: 0.75, cls_acc: 0.25 };
+        EpochRecord {
+            mode: "joint:0.5".into(),
+            epoch,
+            train_seconds: 1.5,
+            train: m,
+            test: test.then_some(m),
+        }
+    }
+
+    #[test]
+    fn csv_has_one_row_per_epoch_and_blank_test_cells_without_test() {
+        let csv = metrics_csv(&[record(1, true), record(2, false)]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].split(',').count(), 11);
+        assert_eq!(
+            lines[1],
+            "joint:0.5,1,1.500,0.500000,2.000000,0.750000,0.250000,0.500000,2.000000,0.750000,0.250000"
+        );
+        assert!(lines[2].ends_with("0.250000,,,,"));
+    }
+}

@@ -1,0 +1,141 @@
+//! The training loop: epochs of shuffled batches, one [`train_batch`]
+//! each, and the metrics recorded after every epoch.
+//!
+//! All randomness comes from the run's seed: the weights (the model's
+//! `init`), the batch order of each epoch and dropout. Every mode run
+//! with the same seed therefore sees the same initial weights and the
+//! same batches, which is what makes modes comparable, and what makes
+//! `joint:1` reproduce `seg` bit for bit.
+
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{Adam, AdamConfig, Batch, Metrics, Mode, evaluate, train_batch};
+use crate::data::{Batches, Dataset};
+use crate::engine::Params;
+use crate::model::{Part, UNet};
+
+/// The schedule of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub mode: Mode,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub adam: AdamConfig,
+    /// Seeds the weights, the batch order and dropout.
+    pub seed: u64,
+    /// Profiles per forward pass when evaluating.
+    pub eval_batch: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            mode: Mode::Joint { alpha: 0.5 },
+            epochs: 5,
+            batch_size: 32,
+            adam: AdamConfig::default(),
+            seed: 0,
+            eval_batch: 256,
+        }
+    }
+}
+
+/// What one epoch measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub mode: String,
+    /// 1 for the first epoch.
+    pub epoch: usize,
+    /// Wall time of the epoch's training steps, evaluation excluded.
+    pub train_seconds: f64,
+    pub train: Metrics,
+    pub test: Option<Metrics>,
+}
+
+/// Derives independent seeds for the streams of one run.
+fn stream_seed(seed: u64, stream: u64) -> u64 {
+    // SplitMix64 finaliser over seed and stream.
+    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The optimisers a mode trains with, each owning its parts.
+pub fn optimizers_for(mode: Mode, net: &UNet, params: &Params<f32>, adam: AdamConfig) -> Vec<Adam> {
+    let owning = |parts: &[Part]| Adam::new(adam, net.params_in(parts), params);
+    match mode {
+        Mode::Seg => vec![owning(&Part::SEG)],
+        Mode::Cls => vec![owning(&Part::CLS)],
+        Mode::Joint { .. } | Mode::Sum => vec![owning(&Part::ALL)],
+        Mode::Alternating { .. } => vec![owning(&Part::SEG), owning(&Part::CLS)],
+    }
+}
+
+/// The whole state of a run between two epochs.
+pub struct Trainer<'n> {
+    pub net: &'n UNet,
+    pub params: Params<f32>,
+    pub optimizers: Vec<Adam>,
+    pub config: TrainConfig,
+    /// Epochs completed.
+    pub epoch: usize,
+    dropout_rng: ChaCha8Rng,
+}
+
+impl<'n> Trainer<'n> {
+    /// A run starting from `params` (normally fresh from `UNet::init`
+    /// with `config.seed`).
+    pub fn new(net: &'n UNet, params: Params<f32>, config: TrainConfig) -> Self {
+        let optimizers = optimizers_for(config.mode, net, &params, config.adam);
+        let dropout_rng = ChaCha8Rng::seed_from_u64(stream_seed(config.seed, 1));
+        Trainer { net, params, optimizers, config, epoch: 0, dropout_rng }
+    }
+
+    /// One pass over `train` in this epoch's shuffled order. `on_batch`
+    /// hears `(profiles done, profiles in all)` after each batch.
+    pub fn train_epoch(&mut self, train: &Dataset, on_batch: &mut dyn FnMut(usize, usize)) {
+        let order_seed = stream_seed(self.config.seed, 1000 + self.epoch as u64);
+        let batches = Batches::new(train.len(), self.config.batch_size, Some(order_seed));
+        let mut done = 0;
+        for (index, idx) in batches.enumerate() {
+            let batch = Batch::gather(train, &idx);
+            train_batch(
+                self.net,
+                &mut self.params,
+                &mut self.optimizers,
+                self.config.mode,
+                &batch,
+                index,
+                &mut self.dropout_rng,
+            );
+            done += idx.len();
+            on_batch(done, train.len());
+        }
+        self.epoch += 1;
+    }
+
+    /// Trains one epoch and measures both parts afterwards.
+    pub fn epoch_with_metrics(
+        &mut self,
+        train: &Dataset,
+        test: Option<&Dataset>,
+        on_batch: &mut dyn FnMut(usize, usize),
+    ) -> EpochRecord {
+        let start = Instant::now();
+        self.train_epoch(train, on_batch);
+        let train_seconds = start.elapsed().as_secs_f64();
+        let eval = |data: &Dataset| evaluate(self.net, &self.params, data, self.config.eval_batch);
+        EpochRecord {
+            mode: self.config.mode.to_string(),
+            epoch: self.epoch,
+            train_seconds,
+            train: eval(train),
+            test: test.map(eval),
+        }
+    }
+}
