@@ -54,7 +54,8 @@ mod tests {
 
     #[test]
     fn failed_write_keeps_the_old_file_and_leaves_no_temp() {
-        let dir = std::env::temp_dir().join(format!("lamina-atomic-{}", std::process::id()));
+        let dir = std::env::temp_dir()
+            .join(format!("lamina-atomic-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("a.txt");
         write_atomic(&path, |w| w.write_all(b"old")).unwrap();

@@ -68,7 +68,12 @@ pub fn prepare(
                     data::AREAS.len()
                 )));
             }
-            let cfg = data::SynthConfig { n: *n, length: *length, seed: *seed, ..Default::default() };
+            let cfg = data::SynthConfig {
+                n: *n,
+                length: *length,
+                seed: *seed,
+                ..Default::default()
+            };
             (data::generate(&cfg), format!("synthetic profiles (seed {seed})"))
         }
     };
@@ -76,11 +81,15 @@ pub fn prepare(
     let (split, how) = match split {
         SplitChoice::ByGroupFile { path, test_group } => {
             let groups = data::load_groups(path, all.len())?;
-            let how = format!("test = group {test_group} of {}", path.display());
+            let how =
+                format!("test = group {test_group} of {}", path.display());
             (Split::ByGroup { groups, test_group: *test_group }, how)
         }
         SplitChoice::Random { test_fraction, seed } => {
-            let how = format!("random {:.0}% test (seed {seed})", test_fraction * 100.0);
+            let how = format!(
+                "random {:.0}% test (seed {seed})",
+                test_fraction * 100.0
+            );
             (Split::Random { test_fraction: *test_fraction, seed: *seed }, how)
         }
     };
@@ -140,7 +149,9 @@ pub fn run_mode(
     observer: &mut Observer<'_>,
 ) -> Result<RunResult> {
     if train.epochs == 0 || train.batch_size == 0 || train.eval_batch == 0 {
-        return Err(Error::Config("epochs, batch size and eval batch must be at least 1".into()));
+        return Err(Error::Config(
+            "epochs, batch size and eval batch must be at least 1".into(),
+        ));
     }
     if model.length != data.train.profile_len() {
         return Err(Error::Config(format!(
@@ -154,7 +165,11 @@ pub fn run_mode(
     let mut trainer = Trainer::new(&net, params, train.clone());
     let mut records = Vec::new();
     for _ in 0..train.epochs {
-        let record = trainer.epoch_with_metrics(&data.train, Some(&data.test), observer.batch);
+        let record = trainer.epoch_with_metrics(
+            &data.train,
+            Some(&data.test),
+            observer.batch,
+        );
         (observer.epoch)(&record);
         records.push(record);
     }

@@ -20,7 +20,10 @@ pub fn metrics_csv(records: &[EpochRecord]) -> String {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     let cells = |m: Option<&Metrics>| match m {
-        Some(m) => format!("{:.6},{:.6},{:.6},{:.6}", m.seg_loss, m.cls_loss, m.seg_acc, m.cls_acc),
+        Some(m) => format!(
+            "{:.6},{:.6},{:.6},{:.6}",
+            m.seg_loss, m.cls_loss, m.seg_acc, m.cls_acc
+        ),
         None => ",,,".to_string(),
     };
     for r in records {
@@ -46,7 +49,8 @@ pub fn write_metrics(dir: &Path, records: &[EpochRecord]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
     let csv = metrics_csv(records);
     write_atomic(&dir.join("metrics.csv"), |w| w.write_all(csv.as_bytes()))?;
-    let json = serde_json::to_string_pretty(records).expect("records serialise");
+    let json =
+        serde_json::to_string_pretty(records).expect("records serialise");
     write_atomic(&dir.join("metrics.json"), |w| w.write_all(json.as_bytes()))
 }
 
@@ -103,10 +107,15 @@ pub fn compare_table(runs: &[RunResult]) -> String {
 /// # Errors
 ///
 /// [`crate::Error::Io`] if a file cannot be written.
-pub fn write_compare(dir: &Path, runs: &[RunResult], description: &str) -> Result<()> {
+pub fn write_compare(
+    dir: &Path,
+    runs: &[RunResult],
+    description: &str,
+) -> Result<()> {
     let md = format!("{description}\n\n{}", compare_table(runs));
     write_atomic(&dir.join("compare.md"), |w| w.write_all(md.as_bytes()))?;
-    let all: Vec<&[EpochRecord]> = runs.iter().map(|r| r.records.as_slice()).collect();
+    let all: Vec<&[EpochRecord]> =
+        runs.iter().map(|r| r.records.as_slice()).collect();
     let json = serde_json::json!({ "data": description, "runs": all });
     let text = serde_json::to_string_pretty(&json).expect("records serialise");
     write_atomic(&dir.join("compare.json"), |w| w.write_all(text.as_bytes()))
@@ -117,7 +126,12 @@ mod tests {
     use super::*;
 
     fn record(epoch: usize, test: bool) -> EpochRecord {
-        let m = Metrics { seg_loss: 0.5, cls_loss: 2.0, seg_acc: 0.75, cls_acc: 0.25 };
+        let m = Metrics {
+            seg_loss: 0.5,
+            cls_loss: 2.0,
+            seg_acc: 0.75,
+            cls_acc: 0.25,
+        };
         EpochRecord {
             mode: "joint:0.5".into(),
             epoch,

@@ -36,7 +36,12 @@ pub struct ModelCard {
 ///
 /// [`Error::Io`] if the folder cannot be created or a file written; a
 /// file already there is replaced only by a complete new one.
-pub fn save(dir: &Path, net: &UNet, params: &Params<f32>, card: &ModelCard) -> Result<()> {
+pub fn save(
+    dir: &Path,
+    net: &UNet,
+    params: &Params<f32>,
+    card: &ModelCard,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     assert_eq!(card.model, net.config, "card and network disagree");
 
@@ -44,9 +49,14 @@ pub fn save(dir: &Path, net: &UNet, params: &Params<f32>, card: &ModelCard) -> R
         let mut npz = npyz::npz::NpzWriter::new(out);
         for id in params.ids() {
             let value = params.get(id);
-            let shape: Vec<u64> = value.shape().iter().map(|&d| d as u64).collect();
+            let shape: Vec<u64> =
+                value.shape().iter().map(|&d| d as u64).collect();
             let options = zip::write::FileOptions::default();
-            let mut w = npz.array::<f32>(params.name(id), options)?.default_dtype().shape(&shape).begin_nd()?;
+            let mut w = npz
+                .array::<f32>(params.name(id), options)?
+                .default_dtype()
+                .shape(&shape)
+                .begin_nd()?;
             w.extend(value.iter().copied())?;
             w.finish()?;
         }
@@ -55,7 +65,9 @@ pub fn save(dir: &Path, net: &UNet, params: &Params<f32>, card: &ModelCard) -> R
     })?;
 
     let json = serde_json::to_string_pretty(card).expect("card serialises");
-    write_atomic(&dir.join("model.json"), |out| io::Write::write_all(out, json.as_bytes()))
+    write_atomic(&dir.join("model.json"), |out| {
+        io::Write::write_all(out, json.as_bytes())
+    })
 }
 
 /// Reads a model saved by [`save`].
@@ -67,9 +79,11 @@ pub fn save(dir: &Path, net: &UNet, params: &Params<f32>, card: &ModelCard) -> R
 /// one of the wrong shape.
 pub fn load(dir: &Path) -> Result<(UNet, Params<f32>, ModelCard)> {
     let card_path = dir.join("model.json");
-    let text = std::fs::read_to_string(&card_path).map_err(|e| Error::io(&card_path, e))?;
-    let card: ModelCard = serde_json::from_str(&text)
-        .map_err(|e| Error::Format { path: card_path.clone(), reason: e.to_string() })?;
+    let text = std::fs::read_to_string(&card_path)
+        .map_err(|e| Error::io(&card_path, e))?;
+    let card: ModelCard = serde_json::from_str(&text).map_err(|e| {
+        Error::Format { path: card_path.clone(), reason: e.to_string() }
+    })?;
     if card.format != FORMAT {
         let reason = format!("format '{}', expected '{FORMAT}'", card.format);
         return Err(Error::Format { path: card_path, reason });
@@ -78,7 +92,8 @@ pub fn load(dir: &Path) -> Result<(UNet, Params<f32>, ModelCard)> {
 
     let npz_path = dir.join("model.npz");
     let bad = |reason: String| Error::Format { path: npz_path.clone(), reason };
-    let mut npz = npyz::npz::NpzArchive::open(&npz_path).map_err(|e| Error::io(&npz_path, e))?;
+    let mut npz = npyz::npz::NpzArchive::open(&npz_path)
+        .map_err(|e| Error::io(&npz_path, e))?;
     for id in params.ids() {
         let name = params.name(id).to_string();
         let want = params.get(id).shape().to_vec();
@@ -86,12 +101,17 @@ pub fn load(dir: &Path) -> Result<(UNet, Params<f32>, ModelCard)> {
             .by_name(&name)
             .map_err(|e| bad(format!("array {name}: {e}")))?
             .ok_or_else(|| bad(format!("no array named {name}")))?;
-        let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
+        let shape: Vec<usize> =
+            file.shape().iter().map(|&d| d as usize).collect();
         if shape != want {
-            return Err(bad(format!("array {name} has shape {shape:?}, expected {want:?}")));
+            return Err(bad(format!(
+                "array {name} has shape {shape:?}, expected {want:?}"
+            )));
         }
-        let values: Vec<f32> = file.into_vec().map_err(|e| bad(format!("array {name}: {e}")))?;
-        *params.get_mut(id) = ArrayD::from_shape_vec(IxDyn(&want), values).expect("shape checked");
+        let values: Vec<f32> =
+            file.into_vec().map_err(|e| bad(format!("array {name}: {e}")))?;
+        *params.get_mut(id) = ArrayD::from_shape_vec(IxDyn(&want), values)
+            .expect("shape checked");
     }
     Ok((net, params, card))
 }

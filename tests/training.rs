@@ -5,12 +5,19 @@
 
 use lamina::data::NormMode;
 use lamina::engine::Params;
-use lamina::experiment::{self, Observer, Prepared, RunResult, Source, SplitChoice};
+use lamina::experiment::{
+    self, Observer, Prepared, RunResult, Source, SplitChoice,
+};
 use lamina::model::{Part, UNetConfig};
 use lamina::train::{AdamConfig, Mode, TrainConfig};
 
 fn small_model() -> UNetConfig {
-    UNetConfig { filters: vec![8, 16, 32], bottleneck: 32, cls_hidden: 32, ..UNetConfig::default() }
+    UNetConfig {
+        filters: vec![8, 16, 32],
+        bottleneck: 32,
+        cls_hidden: 32,
+        ..UNetConfig::default()
+    }
 }
 
 fn synthetic(n: usize) -> Prepared {
@@ -37,14 +44,25 @@ fn assert_same_bits(a: &RunResult, b: &RunResult, parts: &[Part]) -> usize {
     let mut compared = 0;
     for id in a.net.params_in(parts) {
         let (x, y) = (a.params.get(id), b.params.get(id));
-        let same = x.iter().zip(y.iter()).all(|(p, q)| p.to_bits() == q.to_bits());
-        assert!(same, "{} differs between {} and {}", a.params.name(id), a.mode, b.mode);
+        let same =
+            x.iter().zip(y.iter()).all(|(p, q)| p.to_bits() == q.to_bits());
+        assert!(
+            same,
+            "{} differs between {} and {}",
+            a.params.name(id),
+            a.mode,
+            b.mode
+        );
         compared += x.len();
     }
     compared
 }
 
-fn changed(a: &Params<f32>, b: &Params<f32>, ids: &[lamina::engine::ParamId]) -> bool {
+fn changed(
+    a: &Params<f32>,
+    b: &Params<f32>,
+    ids: &[lamina::engine::ParamId],
+) -> bool {
     ids.iter().any(|&id| a.get(id) != b.get(id))
 }
 
@@ -77,11 +95,20 @@ fn joint_alpha_one_is_bitwise_seg() {
 
     // The check has teeth: training moved the segmentation weights, and
     // a joint run with a little classification moves them differently.
-    let (fresh_net, fresh) = lamina::model::UNet::init::<f32>(small_model(), 11).unwrap();
+    let (fresh_net, fresh) =
+        lamina::model::UNet::init::<f32>(small_model(), 11).unwrap();
     assert!(changed(&fresh, &seg.params, &fresh_net.params_in(&Part::SEG)));
-    assert!(!changed(&fresh, &seg.params, &fresh_net.params_in(&[Part::ClsHead])));
+    assert!(!changed(
+        &fresh,
+        &seg.params,
+        &fresh_net.params_in(&[Part::ClsHead])
+    ));
     let mixed = run(&data, "joint:0.99", 2, 1e-3);
-    assert!(changed(&seg.params, &mixed.params, &fresh_net.params_in(&Part::TRUNK)));
+    assert!(changed(
+        &seg.params,
+        &mixed.params,
+        &fresh_net.params_in(&Part::TRUNK)
+    ));
 }
 
 #[test]
@@ -96,7 +123,8 @@ fn joint_alpha_zero_is_bitwise_cls_on_trunk_and_cls_head() {
         assert_eq!(a.test.unwrap().cls_loss, b.test.unwrap().cls_loss);
     }
     // Neither run trains the decoder: it stays at its initial values.
-    let (net, fresh) = lamina::model::UNet::init::<f32>(small_model(), 11).unwrap();
+    let (net, fresh) =
+        lamina::model::UNet::init::<f32>(small_model(), 11).unwrap();
     let decoder = net.params_in(&[Part::Decoder, Part::SegHead]);
     assert!(!changed(&fresh, &cls.params, &decoder));
     assert!(!changed(&fresh, &joint.params, &decoder));
@@ -107,7 +135,8 @@ fn alternating_steps_both_optimisers_and_differs_from_joint() {
     let data = synthetic(360);
     let alt = run(&data, "alternating", 1, 1e-3);
     let joint = run(&data, "joint:0.5", 1, 1e-3);
-    let (net, fresh) = lamina::model::UNet::init::<f32>(small_model(), 11).unwrap();
+    let (net, fresh) =
+        lamina::model::UNet::init::<f32>(small_model(), 11).unwrap();
     assert!(changed(&fresh, &alt.params, &net.params_in(&[Part::ClsHead])));
     assert!(changed(&fresh, &alt.params, &net.params_in(&[Part::SegHead])));
     assert!(changed(&alt.params, &joint.params, &net.params_in(&Part::TRUNK)));

@@ -85,8 +85,8 @@ macro_rules! impl_float {
                 // SAFETY: forwarded contract, see the trait method.
                 unsafe {
                     $kernel(
-                        m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c,
-                        rsc, csc,
+                        m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc,
+                        csc,
                     )
                 }
             }
@@ -141,7 +141,8 @@ impl<'a, T> Mat<'a, T> {
         if self.rows == 0 || self.cols == 0 {
             return 0;
         }
-        (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
+        (self.rows - 1) * self.row_stride
+            + (self.cols - 1) * self.col_stride
             + 1
     }
 }

@@ -38,7 +38,11 @@ impl<T: Float> Params<T> {
     /// # Panics
     ///
     /// If the name is already taken.
-    pub fn add(&mut self, name: impl Into<String>, value: ArrayD<T>) -> ParamId {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        value: ArrayD<T>,
+    ) -> ParamId {
         let name = name.into();
         assert!(!self.names.contains(&name), "parameter {name} added twice");
         self.names.push(name);
@@ -85,7 +89,11 @@ impl<T: Float> Params<T> {
     pub fn cast<U: Float>(&self) -> Params<U> {
         Params {
             names: self.names.clone(),
-            values: self.values.iter().map(|v| v.mapv(|x| U::of(x.f64()))).collect(),
+            values: self
+                .values
+                .iter()
+                .map(|v| v.mapv(|x| U::of(x.f64())))
+                .collect(),
         }
     }
 }

@@ -29,19 +29,61 @@ pub struct Var(pub(crate) usize);
 enum Op<T> {
     Input,
     Param(ParamId),
-    Conv1d { x: Var, w: Var, b: Var, shape: Conv1dShape },
-    ConvT2 { x: Var, w: Var, b: Var, shape: ConvT2Shape },
-    Upsample2 { x: Var },
-    MaxPool2 { x: Var },
-    GlobalAvgPool { x: Var },
-    Concat { a: Var, b: Var },
-    Relu { x: Var },
-    Add { a: Var, b: Var },
-    Scale { x: Var, c: T },
-    Dropout { mask: Vec<T>, x: Var },
-    Dense { x: Var, w: Var, b: Var },
-    SoftmaxCe { logits: Var, targets: Targets<T>, probs: Vec<T>, labelled: usize },
-    WeightedSum { x: Var, weights: Vec<T> },
+    Conv1d {
+        x: Var,
+        w: Var,
+        b: Var,
+        shape: Conv1dShape,
+    },
+    ConvT2 {
+        x: Var,
+        w: Var,
+        b: Var,
+        shape: ConvT2Shape,
+    },
+    Upsample2 {
+        x: Var,
+    },
+    MaxPool2 {
+        x: Var,
+    },
+    GlobalAvgPool {
+        x: Var,
+    },
+    Concat {
+        a: Var,
+        b: Var,
+    },
+    Relu {
+        x: Var,
+    },
+    Add {
+        a: Var,
+        b: Var,
+    },
+    Scale {
+        x: Var,
+        c: T,
+    },
+    Dropout {
+        mask: Vec<T>,
+        x: Var,
+    },
+    Dense {
+        x: Var,
+        w: Var,
+        b: Var,
+    },
+    SoftmaxCe {
+        logits: Var,
+        targets: Targets<T>,
+        probs: Vec<T>,
+        labelled: usize,
+    },
+    WeightedSum {
+        x: Var,
+        weights: Vec<T>,
+    },
 }
 
 struct Node<T> {
@@ -74,7 +116,9 @@ impl<'p, T: Float> Tape<'p, T> {
 
     fn slice(&self, v: Var) -> &[T] {
         match &self.nodes[v.0] {
-            Node { value: Some(a), .. } => a.as_slice().expect("standard layout"),
+            Node { value: Some(a), .. } => {
+                a.as_slice().expect("standard layout")
+            }
             Node { op: Op::Param(id), .. } => {
                 self.params.get(*id).as_slice().expect("standard layout")
             }
@@ -114,7 +158,11 @@ impl<'p, T: Float> Tape<'p, T> {
     /// Records data that needs no gradient.
     pub fn input(&mut self, x: ArrayD<T>) -> Var {
         let x = x.as_standard_layout().into_owned();
-        self.nodes.push(Node { value: Some(x), op: Op::Input, needs_grad: false });
+        self.nodes.push(Node {
+            value: Some(x),
+            op: Op::Input,
+            needs_grad: false,
+        });
         Var(self.nodes.len() - 1)
     }
 
@@ -127,7 +175,11 @@ impl<'p, T: Float> Tape<'p, T> {
 
     /// Records a parameter of the borrowed store.
     pub fn param(&mut self, id: ParamId) -> Var {
-        self.nodes.push(Node { value: None, op: Op::Param(id), needs_grad: true });
+        self.nodes.push(Node {
+            value: None,
+            op: Op::Param(id),
+            needs_grad: true,
+        });
         Var(self.nodes.len() - 1)
     }
 
@@ -136,23 +188,53 @@ impl<'p, T: Float> Tape<'p, T> {
         let (xs, ws) = (self.shape(x), self.shape(w));
         assert_eq!(xs.len(), 3, "conv1d: x must be (B, L, C), is {xs:?}");
         assert_eq!(ws.len(), 3, "conv1d: w must be (K, Ci, Co), is {ws:?}");
-        assert_eq!(xs[2], ws[1], "conv1d: x has {} channels, w expects {}", xs[2], ws[1]);
-        let shape = Conv1dShape { batch: xs[0], len: xs[1], c_in: xs[2], c_out: ws[2], kernel: ws[0] };
+        assert_eq!(
+            xs[2], ws[1],
+            "conv1d: x has {} channels, w expects {}",
+            xs[2], ws[1]
+        );
+        let shape = Conv1dShape {
+            batch: xs[0],
+            len: xs[1],
+            c_in: xs[2],
+            c_out: ws[2],
+            kernel: ws[0],
+        };
         let mut y = ArrayD::zeros(IxDyn(&[xs[0], xs[1], ws[2]]));
         let out = y.as_slice_mut().expect("fresh array");
-        conv1d::conv1d_forward(&shape, self.slice(x), self.slice(w), self.slice(b), out);
+        conv1d::conv1d_forward(
+            &shape,
+            self.slice(x),
+            self.slice(w),
+            self.slice(b),
+            out,
+        );
         self.push(y, Op::Conv1d { x, w, b, shape }, &[x, w, b])
     }
 
     /// Transposed convolution, kernel 2 stride 2: `w (2, Ci, Co)`.
     pub fn conv_transpose2(&mut self, x: Var, w: Var, b: Var) -> Var {
         let (xs, ws) = (self.shape(x), self.shape(w));
-        assert_eq!(ws[0], 2, "conv_transpose2: w must be (2, Ci, Co), is {ws:?}");
-        assert_eq!(xs[2], ws[1], "conv_transpose2: channels {} vs {}", xs[2], ws[1]);
-        let shape = ConvT2Shape { batch: xs[0], len: xs[1], c_in: xs[2], c_out: ws[2] };
+        assert_eq!(
+            ws[0], 2,
+            "conv_transpose2: w must be (2, Ci, Co), is {ws:?}"
+        );
+        assert_eq!(
+            xs[2], ws[1],
+            "conv_transpose2: channels {} vs {}",
+            xs[2], ws[1]
+        );
+        let shape =
+            ConvT2Shape { batch: xs[0], len: xs[1], c_in: xs[2], c_out: ws[2] };
         let mut y = ArrayD::zeros(IxDyn(&[xs[0], 2 * xs[1], ws[2]]));
         let out = y.as_slice_mut().expect("fresh array");
-        convt::conv_transpose2_forward(&shape, self.slice(x), self.slice(w), self.slice(b), out);
+        convt::conv_transpose2_forward(
+            &shape,
+            self.slice(x),
+            self.slice(w),
+            self.slice(b),
+            out,
+        );
         self.push(y, Op::ConvT2 { x, w, b, shape }, &[x, w, b])
     }
 
@@ -160,7 +242,11 @@ impl<'p, T: Float> Tape<'p, T> {
     pub fn upsample2(&mut self, x: Var) -> Var {
         let xs = self.shape(x);
         let mut y = ArrayD::zeros(IxDyn(&[xs[0], 2 * xs[1], xs[2]]));
-        pool::upsample2_forward(self.slice(x), xs[2], y.as_slice_mut().expect("fresh"));
+        pool::upsample2_forward(
+            self.slice(x),
+            xs[2],
+            y.as_slice_mut().expect("fresh"),
+        );
         self.push(y, Op::Upsample2 { x }, &[x])
     }
 
@@ -186,12 +272,22 @@ impl<'p, T: Float> Tape<'p, T> {
     pub fn concat(&mut self, a: Var, b: Var) -> Var {
         let (sa, sb) = (self.shape(a), self.shape(b));
         let n = sa.len();
-        assert_eq!(sa[..n - 1], sb[..n - 1], "concat: shapes {sa:?} and {sb:?}");
+        assert_eq!(
+            sa[..n - 1],
+            sb[..n - 1],
+            "concat: shapes {sa:?} and {sb:?}"
+        );
         let mut shape = sa.clone();
         shape[n - 1] += sb[n - 1];
         let mut y = ArrayD::zeros(IxDyn(&shape));
         let out = y.as_slice_mut().expect("fresh");
-        ew::concat_forward(self.slice(a), sa[n - 1], self.slice(b), sb[n - 1], out);
+        ew::concat_forward(
+            self.slice(a),
+            sa[n - 1],
+            self.slice(b),
+            sb[n - 1],
+            out,
+        );
         self.push(y, Op::Concat { a, b }, &[a, b])
     }
 
@@ -227,10 +323,20 @@ impl<'p, T: Float> Tape<'p, T> {
     /// Dense layer: `x (N, F)`, `w (F, G)`, `b (G)` -> `(N, G)`.
     pub fn dense(&mut self, x: Var, w: Var, b: Var) -> Var {
         let (xs, ws) = (self.shape(x), self.shape(w));
-        assert_eq!(xs[1], ws[0], "dense: x has {} features, w expects {}", xs[1], ws[0]);
+        assert_eq!(
+            xs[1], ws[0],
+            "dense: x has {} features, w expects {}",
+            xs[1], ws[0]
+        );
         let mut y = ArrayD::zeros(IxDyn(&[xs[0], ws[1]]));
         let out = y.as_slice_mut().expect("fresh");
-        dense::dense_forward(self.slice(x), self.slice(w), self.slice(b), xs[0], out);
+        dense::dense_forward(
+            self.slice(x),
+            self.slice(w),
+            self.slice(b),
+            xs[0],
+            out,
+        );
         self.push(y, Op::Dense { x, w, b }, &[x, w, b])
     }
 
@@ -241,12 +347,21 @@ impl<'p, T: Float> Tape<'p, T> {
         let k = *shape.last().expect("softmax_ce: logits have no axes");
         let rows = shape.iter().product::<usize>() / k;
         match &targets {
-            Targets::Classes(c) => assert_eq!(c.len(), rows, "softmax_ce: targets"),
-            Targets::Probs(p) => assert_eq!(p.len(), rows * k, "softmax_ce: targets"),
+            Targets::Classes(c) => {
+                assert_eq!(c.len(), rows, "softmax_ce: targets")
+            }
+            Targets::Probs(p) => {
+                assert_eq!(p.len(), rows * k, "softmax_ce: targets")
+            }
         }
         let out = ce::softmax_ce_forward(self.slice(logits), k, &targets);
         let y = ArrayD::from_elem(IxDyn(&[]), out.loss);
-        let op = Op::SoftmaxCe { logits, targets, probs: out.probs, labelled: out.labelled };
+        let op = Op::SoftmaxCe {
+            logits,
+            targets,
+            probs: out.probs,
+            labelled: out.labelled,
+        };
         self.push(y, op, &[logits])
     }
 
@@ -254,8 +369,13 @@ impl<'p, T: Float> Tape<'p, T> {
     /// direction (gradient checks use it to test ops one by one).
     pub fn weighted_sum(&mut self, x: Var, weights: ArrayD<T>) -> Var {
         assert_eq!(self.shape(x), weights.shape(), "weighted_sum: shapes");
-        let weights = weights.as_standard_layout().into_owned().into_raw_vec_and_offset().0;
-        let total: T = self.slice(x).iter().zip(&weights).map(|(&a, &b)| a * b).sum();
+        let weights = weights
+            .as_standard_layout()
+            .into_owned()
+            .into_raw_vec_and_offset()
+            .0;
+        let total: T =
+            self.slice(x).iter().zip(&weights).map(|(&a, &b)| a * b).sum();
         let y = ArrayD::from_elem(IxDyn(&[]), total);
         self.push(y, Op::WeightedSum { x, weights }, &[x])
     }
@@ -267,8 +387,13 @@ impl<'p, T: Float> Tape<'p, T> {
     ///
     /// If `root` is not a scalar.
     pub fn backward(&self, root: Var) -> Grads<T> {
-        assert_eq!(self.value(root).ndim(), 0, "backward: root must be a scalar");
-        let mut grads: Vec<Option<Vec<T>>> = (0..self.nodes.len()).map(|_| None).collect();
+        assert_eq!(
+            self.value(root).ndim(),
+            0,
+            "backward: root must be a scalar"
+        );
+        let mut grads: Vec<Option<Vec<T>>> =
+            (0..self.nodes.len()).map(|_| None).collect();
         grads[root.0] = Some(vec![T::one()]);
 
         for i in (0..=root.0).rev() {
@@ -294,16 +419,26 @@ impl<'p, T: Float> Tape<'p, T> {
             Op::Input | Op::Param(_) => {}
             Op::Conv1d { x, w, b, shape } => {
                 let (xv, wv) = (self.slice(*x), self.slice(*w));
-                acc(*x, &mut |dx| conv1d::conv1d_backward_input(shape, dy, wv, dx));
+                acc(*x, &mut |dx| {
+                    conv1d::conv1d_backward_input(shape, dy, wv, dx)
+                });
                 let mut db = vec![T::zero(); shape.c_out];
-                acc(*w, &mut |dw| conv1d::conv1d_backward_weight(shape, xv, dy, dw, &mut db));
+                acc(*w, &mut |dw| {
+                    conv1d::conv1d_backward_weight(shape, xv, dy, dw, &mut db)
+                });
                 acc(*b, &mut |dbias| ew::axpy(T::one(), &db, dbias));
             }
             Op::ConvT2 { x, w, b, shape } => {
                 let (xv, wv) = (self.slice(*x), self.slice(*w));
-                acc(*x, &mut |dx| convt::conv_transpose2_backward_input(shape, dy, wv, dx));
+                acc(*x, &mut |dx| {
+                    convt::conv_transpose2_backward_input(shape, dy, wv, dx)
+                });
                 let mut db = vec![T::zero(); shape.c_out];
-                acc(*w, &mut |dw| convt::conv_transpose2_backward_weight(shape, xv, dy, dw, &mut db));
+                acc(*w, &mut |dw| {
+                    convt::conv_transpose2_backward_weight(
+                        shape, xv, dy, dw, &mut db,
+                    )
+                });
                 acc(*b, &mut |dbias| ew::axpy(T::one(), &db, dbias));
             }
             Op::Upsample2 { x } => {
@@ -313,11 +448,15 @@ impl<'p, T: Float> Tape<'p, T> {
             Op::MaxPool2 { x } => {
                 let s = self.shape(*x);
                 let xv = self.slice(*x);
-                acc(*x, &mut |dx| pool::maxpool2_backward(xv, dy, s[0], s[1], s[2], dx));
+                acc(*x, &mut |dx| {
+                    pool::maxpool2_backward(xv, dy, s[0], s[1], s[2], dx)
+                });
             }
             Op::GlobalAvgPool { x } => {
                 let s = self.shape(*x);
-                acc(*x, &mut |dx| pool::global_avg_pool_backward(dy, s[0], s[1], s[2], dx));
+                acc(*x, &mut |dx| {
+                    pool::global_avg_pool_backward(dy, s[0], s[1], s[2], dx)
+                });
             }
             Op::Concat { a, b } => {
                 let ca = *self.shape(*a).last().expect("concat axis");
@@ -348,16 +487,24 @@ impl<'p, T: Float> Tape<'p, T> {
             Op::Dense { x, w, b } => {
                 let rows = self.shape(*x)[0];
                 let (xv, wv) = (self.slice(*x), self.slice(*w));
-                acc(*x, &mut |dx| dense::dense_backward_input(dy, wv, rows, dx));
+                acc(*x, &mut |dx| {
+                    dense::dense_backward_input(dy, wv, rows, dx)
+                });
                 let mut db = vec![T::zero(); self.value(*b).len()];
-                acc(*w, &mut |dw| dense::dense_backward_weight(xv, dy, rows, dw, &mut db));
+                acc(*w, &mut |dw| {
+                    dense::dense_backward_weight(xv, dy, rows, dw, &mut db)
+                });
                 acc(*b, &mut |dbias| ew::axpy(T::one(), &db, dbias));
             }
-            Op::WeightedSum { x, weights } => acc(*x, &mut |dx| ew::axpy(dy[0], weights, dx)),
+            Op::WeightedSum { x, weights } => {
+                acc(*x, &mut |dx| ew::axpy(dy[0], weights, dx))
+            }
             Op::SoftmaxCe { logits, targets, probs, labelled } => {
                 let k = *self.shape(*logits).last().expect("logits axis");
                 acc(*logits, &mut |dz| {
-                    ce::softmax_ce_backward(probs, k, targets, *labelled, dy[0], dz)
+                    ce::softmax_ce_backward(
+                        probs, k, targets, *labelled, dy[0], dz,
+                    )
                 });
             }
         }
@@ -365,11 +512,13 @@ impl<'p, T: Float> Tape<'p, T> {
 
     /// Moves the leaf gradients into a [`Grads`].
     fn collect(&self, mut grads: Vec<Option<Vec<T>>>) -> Grads<T> {
-        let mut out = Grads { params: vec![None; self.params.len()], inputs: Vec::new() };
+        let mut out =
+            Grads { params: vec![None; self.params.len()], inputs: Vec::new() };
         for (i, node) in self.nodes.iter().enumerate() {
             let Some(g) = grads[i].take() else { continue };
             let shape = IxDyn(&self.shape(Var(i)));
-            let g = ArrayD::from_shape_vec(shape, g).expect("gradient has its node's size");
+            let g = ArrayD::from_shape_vec(shape, g)
+                .expect("gradient has its node's size");
             match node.op {
                 Op::Param(id) => match &mut out.params[id.0] {
                     Some(sum) => *sum += &g,

@@ -85,11 +85,11 @@ impl UNetConfig {
         if levels == 0 {
             return bad("filters: at least one encoder level is needed".into());
         }
-        if self.kernel % 2 == 0 {
+        if self.kernel.is_multiple_of(2) {
             return bad(format!("kernel {} must be odd", self.kernel));
         }
         let unit = 1usize << levels;
-        if self.length == 0 || self.length % unit != 0 {
+        if self.length == 0 || !self.length.is_multiple_of(unit) {
             return bad(format!(
                 "input length {} cannot be halved {levels} times: it must be \
                  a positive multiple of {unit} (nearest: {})",
@@ -127,7 +127,10 @@ mod tests {
     fn length_not_halvable_is_an_error_naming_it() {
         let cfg = UNetConfig { length: 250, ..UNetConfig::default() };
         let msg = cfg.validate().unwrap_err().to_string();
-        assert!(msg.contains("length 250") && msg.contains("multiple of 16"), "{msg}");
+        assert!(
+            msg.contains("length 250") && msg.contains("multiple of 16"),
+            "{msg}"
+        );
     }
 
     #[test]

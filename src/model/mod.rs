@@ -8,7 +8,16 @@ pub use config::{UNetConfig, Upsample};
 pub use unet::{Encoded, UNet};
 
 /// The parts of the network, which decide which optimiser owns what.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum Part {
     Encoder,
     Bottleneck,
@@ -21,9 +30,16 @@ impl Part {
     /// The shared trunk: what both tasks train.
     pub const TRUNK: [Part; 2] = [Part::Encoder, Part::Bottleneck];
     /// What the segmentation task trains.
-    pub const SEG: [Part; 4] = [Part::Encoder, Part::Bottleneck, Part::Decoder, Part::SegHead];
+    pub const SEG: [Part; 4] =
+        [Part::Encoder, Part::Bottleneck, Part::Decoder, Part::SegHead];
     /// What the classification task trains.
     pub const CLS: [Part; 3] = [Part::Encoder, Part::Bottleneck, Part::ClsHead];
     /// Everything.
-    pub const ALL: [Part; 5] = [Part::Encoder, Part::Bottleneck, Part::Decoder, Part::SegHead, Part::ClsHead];
+    pub const ALL: [Part; 5] = [
+        Part::Encoder,
+        Part::Bottleneck,
+        Part::Decoder,
+        Part::SegHead,
+        Part::ClsHead,
+    ];
 }

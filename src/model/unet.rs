@@ -70,7 +70,13 @@ struct Builder<'a, T: Float> {
 impl<T: Float> Builder<'_, T> {
     /// A layer initialised as PyTorch does by default: weight and bias
     /// uniform in `+-1/sqrt(fan_in)`.
-    fn layer(&mut self, name: &str, part: Part, shape: &[usize], fan_in: usize) -> Layer {
+    fn layer(
+        &mut self,
+        name: &str,
+        part: Part,
+        shape: &[usize],
+        fan_in: usize,
+    ) -> Layer {
         let bound = 1.0 / (fan_in as f64).sqrt();
         let mut uniform = |shape: &[usize]| {
             ndarray::ArrayD::from_shape_simple_fn(shape, || {
@@ -84,10 +90,27 @@ impl<T: Float> Builder<'_, T> {
         Layer { w, b }
     }
 
-    fn block(&mut self, name: &str, part: Part, c_in: usize, c_out: usize, k: usize) -> Block {
+    fn block(
+        &mut self,
+        name: &str,
+        part: Part,
+        c_in: usize,
+        c_out: usize,
+        k: usize,
+    ) -> Block {
         Block {
-            conv1: self.layer(&format!("{name}.conv1"), part, &[k, c_in, c_out], k * c_in),
-            conv2: self.layer(&format!("{name}.conv2"), part, &[k, c_out, c_out], k * c_out),
+            conv1: self.layer(
+                &format!("{name}.conv1"),
+                part,
+                &[k, c_in, c_out],
+                k * c_in,
+            ),
+            conv2: self.layer(
+                &format!("{name}.conv2"),
+                part,
+                &[k, c_out, c_out],
+                k * c_out,
+            ),
         }
     }
 }
@@ -106,23 +129,43 @@ impl UNet {
     /// let (_net, params) = UNet::init::<f32>(UNetConfig::default(), 0).unwrap();
     /// assert_eq!(params.num_scalars(), 694_808);
     /// ```
-    pub fn init<T: Float>(config: UNetConfig, seed: u64) -> Result<(UNet, Params<T>)> {
+    pub fn init<T: Float>(
+        config: UNetConfig,
+        seed: u64,
+    ) -> Result<(UNet, Params<T>)> {
         config.validate()?;
         let mut params = Params::new();
-        let mut b = Builder { params: &mut params, parts: Vec::new(), rng: ChaCha8Rng::seed_from_u64(seed) };
+        let mut b = Builder {
+            params: &mut params,
+            parts: Vec::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        };
         let k = config.kernel;
 
         let mut encoder = Vec::new();
         let mut c_in = config.in_channels;
         for (i, &f) in config.filters.iter().enumerate() {
-            encoder.push(b.block(&format!("enc{i}"), Part::Encoder, c_in, f, k));
+            encoder.push(b.block(
+                &format!("enc{i}"),
+                Part::Encoder,
+                c_in,
+                f,
+                k,
+            ));
             c_in = f;
         }
-        let bottleneck = b.block("bottleneck", Part::Bottleneck, c_in, config.bottleneck, k);
+        let bottleneck =
+            b.block("bottleneck", Part::Bottleneck, c_in, config.bottleneck, k);
 
         let h = config.cls_hidden;
-        let cls_hidden = b.layer("cls.hidden", Part::ClsHead, &[config.bottleneck, h], config.bottleneck);
-        let cls_out = b.layer("cls.out", Part::ClsHead, &[h, config.n_areas], h);
+        let cls_hidden = b.layer(
+            "cls.hidden",
+            Part::ClsHead,
+            &[config.bottleneck, h],
+            config.bottleneck,
+        );
+        let cls_out =
+            b.layer("cls.out", Part::ClsHead, &[h, config.n_areas], h);
 
         let mut decoder = Vec::new();
         let mut c_in = config.bottleneck;
@@ -131,18 +174,41 @@ impl UNet {
             let (up, c_cat) = match config.upsample {
                 // PyTorch computes the fan-in of a transposed conv from
                 // its output channels; kept for the same initial scale.
-                Upsample::Transposed => {
-                    (Some(b.layer(&format!("{name}.up"), Part::Decoder, &[2, c_in, f], 2 * f)), 2 * f)
-                }
+                Upsample::Transposed => (
+                    Some(b.layer(
+                        &format!("{name}.up"),
+                        Part::Decoder,
+                        &[2, c_in, f],
+                        2 * f,
+                    )),
+                    2 * f,
+                ),
                 Upsample::Nearest => (None, c_in + f),
             };
-            decoder.push(Up { up, block: b.block(&name, Part::Decoder, c_cat, f, k) });
+            decoder.push(Up {
+                up,
+                block: b.block(&name, Part::Decoder, c_cat, f, k),
+            });
             c_in = f;
         }
-        let seg_out = b.layer("seg.out", Part::SegHead, &[1, c_in, config.n_layers], c_in);
+        let seg_out = b.layer(
+            "seg.out",
+            Part::SegHead,
+            &[1, c_in, config.n_layers],
+            c_in,
+        );
 
         let parts = b.parts;
-        let net = UNet { config, encoder, bottleneck, cls_hidden, cls_out, decoder, seg_out, parts };
+        let net = UNet {
+            config,
+            encoder,
+            bottleneck,
+            cls_hidden,
+            cls_out,
+            decoder,
+            seg_out,
+            parts,
+        };
         Ok((net, params))
     }
 
@@ -153,7 +219,10 @@ impl UNet {
 
     /// The ids of every parameter in one of `parts`.
     pub fn params_in(&self, parts: &[Part]) -> Vec<ParamId> {
-        (0..self.parts.len()).map(ParamId).filter(|&id| parts.contains(&self.part(id))).collect()
+        (0..self.parts.len())
+            .map(ParamId)
+            .filter(|&id| parts.contains(&self.part(id)))
+            .collect()
     }
 
     fn conv<T: Float>(&self, tape: &mut Tape<'_, T>, x: Var, l: Layer) -> Var {
@@ -161,7 +230,12 @@ impl UNet {
         tape.conv1d(x, w, b)
     }
 
-    fn block<T: Float>(&self, tape: &mut Tape<'_, T>, x: Var, blk: Block) -> Var {
+    fn block<T: Float>(
+        &self,
+        tape: &mut Tape<'_, T>,
+        x: Var,
+        blk: Block,
+    ) -> Var {
         let h = self.conv(tape, x, blk.conv1);
         let h = tape.relu(h);
         let h = self.conv(tape, h, blk.conv2);
@@ -170,7 +244,12 @@ impl UNet {
 
     /// Encoder and bottleneck. `x (B, L, in_channels)`. Dropout runs
     /// when `rng` is given (training) and `config.dropout > 0`.
-    pub fn encode<T: Float>(&self, tape: &mut Tape<'_, T>, x: Var, rng: Option<&mut ChaCha8Rng>) -> Encoded {
+    pub fn encode<T: Float>(
+        &self,
+        tape: &mut Tape<'_, T>,
+        x: Var,
+        rng: Option<&mut ChaCha8Rng>,
+    ) -> Encoded {
         let mut skips = Vec::with_capacity(self.encoder.len());
         let mut h = x;
         for &blk in &self.encoder {
@@ -186,9 +265,14 @@ impl UNet {
     }
 
     /// Classification head: area logits `(B, n_areas)`.
-    pub fn classify<T: Float>(&self, tape: &mut Tape<'_, T>, enc: &Encoded) -> Var {
+    pub fn classify<T: Float>(
+        &self,
+        tape: &mut Tape<'_, T>,
+        enc: &Encoded,
+    ) -> Var {
         let pooled = tape.global_avg_pool(enc.bottleneck);
-        let (w, b) = (tape.param(self.cls_hidden.w), tape.param(self.cls_hidden.b));
+        let (w, b) =
+            (tape.param(self.cls_hidden.w), tape.param(self.cls_hidden.b));
         let h = tape.dense(pooled, w, b);
         let h = tape.relu(h);
         let (w, b) = (tape.param(self.cls_out.w), tape.param(self.cls_out.b));
@@ -196,7 +280,11 @@ impl UNet {
     }
 
     /// Decoder and segmentation head: layer logits `(B, L, n_layers)`.
-    pub fn segment<T: Float>(&self, tape: &mut Tape<'_, T>, enc: &Encoded) -> Var {
+    pub fn segment<T: Float>(
+        &self,
+        tape: &mut Tape<'_, T>,
+        enc: &Encoded,
+    ) -> Var {
         let mut h = enc.bottleneck;
         for (up, &skip) in self.decoder.iter().zip(enc.skips.iter().rev()) {
             h = match up.up {

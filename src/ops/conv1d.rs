@@ -79,7 +79,14 @@ pub fn conv1d_forward<T: Float>(
         }
         let xpad_b = &xpad[i * s.padded_len() * s.c_in..];
         let a = Mat::strided(xpad_b, s.len, window, s.c_in, 1);
-        gemm(T::one(), a, Mat::rows(w, window, s.c_out), T::one(), y_b, s.c_out);
+        gemm(
+            T::one(),
+            a,
+            Mat::rows(w, window, s.c_out),
+            T::one(),
+            y_b,
+            s.c_out,
+        );
     });
 }
 
@@ -99,7 +106,8 @@ pub fn conv1d_backward_input<T: Float>(
     for kk in 0..k {
         for i in 0..ci {
             for o in 0..co {
-                w_flip[((k - 1 - kk) * co + o) * ci + i] = w[(kk * ci + i) * co + o];
+                w_flip[((k - 1 - kk) * co + o) * ci + i] =
+                    w[(kk * ci + i) * co + o];
             }
         }
     }
@@ -197,7 +205,8 @@ mod tests {
     #[test]
     fn forward_matches_direct_sum() {
         let s = Conv1dShape { batch: 3, len: 7, c_in: 2, c_out: 3, kernel: 5 };
-        let x: Vec<f64> = (0..42).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
+        let x: Vec<f64> =
+            (0..42).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
         let w: Vec<f64> = (0..30).map(|i| ((i * 5) % 7) as f64 / 7.0).collect();
         let b = [0.1, -0.2, 0.3];
         let mut y = vec![0.0; 63];

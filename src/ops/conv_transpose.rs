@@ -34,7 +34,8 @@ pub fn conv_transpose2_forward<T: Float>(
         for row in y_b.chunks_exact_mut(co) {
             row.copy_from_slice(b);
         }
-        let x_b = Mat::rows(&x[n * s.len * ci..(n + 1) * s.len * ci], s.len, ci);
+        let x_b =
+            Mat::rows(&x[n * s.len * ci..(n + 1) * s.len * ci], s.len, ci);
         for j in 0..2 {
             let w_j = Mat::rows(&w[j * ci * co..(j + 1) * ci * co], ci, co);
             gemm(T::one(), x_b, w_j, T::one(), &mut y_b[j * co..], 2 * co);

@@ -28,7 +28,14 @@ pub fn dense_backward_input<T: Float>(
 ) {
     let f = dx.len() / rows.max(1);
     let g = w.len() / f.max(1);
-    gemm(T::one(), Mat::rows(dy, rows, g), Mat::rows(w, f, g).t(), T::one(), dx, f);
+    gemm(
+        T::one(),
+        Mat::rows(dy, rows, g),
+        Mat::rows(w, f, g).t(),
+        T::one(),
+        dx,
+        f,
+    );
 }
 
 /// `dw += x^T dy`, `db += sum of dy rows`.
@@ -41,7 +48,14 @@ pub fn dense_backward_weight<T: Float>(
 ) {
     let g = db.len();
     let f = dw.len() / g;
-    gemm(T::one(), Mat::rows(x, rows, f).t(), Mat::rows(dy, rows, g), T::one(), dw, g);
+    gemm(
+        T::one(),
+        Mat::rows(x, rows, f).t(),
+        Mat::rows(dy, rows, g),
+        T::one(),
+        dw,
+        g,
+    );
     super::sum_rows(dy, g, db);
 }
 

@@ -31,11 +31,20 @@ pub fn axpy<T: Float>(c: T, dy: &[T], dx: &mut [T]) {
 }
 
 /// `y[.., :ca] = a`, `y[.., ca:] = b` for rows of `ca` and `cb` channels.
-pub fn concat_forward<T: Float>(a: &[T], ca: usize, b: &[T], cb: usize, y: &mut [T]) {
+pub fn concat_forward<T: Float>(
+    a: &[T],
+    ca: usize,
+    b: &[T],
+    cb: usize,
+    y: &mut [T],
+) {
     let rows = a.len() / ca;
     assert_eq!(b.len(), rows * cb, "concat: rows of a and b differ");
     assert_eq!(y.len(), rows * (ca + cb), "concat: output size");
-    for ((y, a), b) in y.chunks_exact_mut(ca + cb).zip(a.chunks_exact(ca)).zip(b.chunks_exact(cb))
+    for ((y, a), b) in y
+        .chunks_exact_mut(ca + cb)
+        .zip(a.chunks_exact(ca))
+        .zip(b.chunks_exact(cb))
     {
         y[..ca].copy_from_slice(a);
         y[ca..].copy_from_slice(b);
@@ -43,8 +52,17 @@ pub fn concat_forward<T: Float>(a: &[T], ca: usize, b: &[T], cb: usize, y: &mut 
 }
 
 /// `da += dy[.., :ca]`, `db += dy[.., ca:]`.
-pub fn concat_backward<T: Float>(dy: &[T], da: &mut [T], ca: usize, db: &mut [T], cb: usize) {
-    for ((dy, da), db) in dy.chunks_exact(ca + cb).zip(da.chunks_exact_mut(ca)).zip(db.chunks_exact_mut(cb))
+pub fn concat_backward<T: Float>(
+    dy: &[T],
+    da: &mut [T],
+    ca: usize,
+    db: &mut [T],
+    cb: usize,
+) {
+    for ((dy, da), db) in dy
+        .chunks_exact(ca + cb)
+        .zip(da.chunks_exact_mut(ca))
+        .zip(db.chunks_exact_mut(cb))
     {
         axpy(T::one(), &dy[..ca], da);
         axpy(T::one(), &dy[ca..], db);
@@ -57,10 +75,16 @@ pub fn concat_backward<T: Float>(dy: &[T], da: &mut [T], ca: usize, db: &mut [T]
 /// # Panics
 ///
 /// If `p` is not in `[0, 1)`.
-pub fn dropout_mask<T: Float>(len: usize, p: f64, rng: &mut impl Rng) -> Vec<T> {
+pub fn dropout_mask<T: Float>(
+    len: usize,
+    p: f64,
+    rng: &mut impl Rng,
+) -> Vec<T> {
     assert!((0.0..1.0).contains(&p), "dropout: p = {p} not in [0, 1)");
     let keep = T::of(1.0 / (1.0 - p));
-    (0..len).map(|_| if rng.random::<f64>() < p { T::zero() } else { keep }).collect()
+    (0..len)
+        .map(|_| if rng.random::<f64>() < p { T::zero() } else { keep })
+        .collect()
 }
 
 /// `y = a * b` element by element (dropout applies its mask with this).
@@ -102,7 +126,9 @@ mod tests {
         let mask: Vec<f64> = dropout_mask(10_000, 0.25, &mut rng);
         let kept = mask.iter().filter(|&&m| m != 0.0).count();
         assert!((7300..7700).contains(&kept), "kept {kept}");
-        assert!(mask.iter().all(|&m| m == 0.0 || (m - 4.0 / 3.0).abs() < 1e-12));
+        assert!(
+            mask.iter().all(|&m| m == 0.0 || (m - 4.0 / 3.0).abs() < 1e-12)
+        );
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         assert_eq!(mask, dropout_mask::<f64>(10_000, 0.25, &mut rng));
     }

@@ -24,7 +24,8 @@ pub fn maxpool2_forward<T: Float>(
             let second = &x[(n * len + 2 * l + 1) * channels..][..channels];
             let out = &mut y[(n * half + l) * channels..][..channels];
             for c in 0..channels {
-                out[c] = if first[c] >= second[c] { first[c] } else { second[c] };
+                out[c] =
+                    if first[c] >= second[c] { first[c] } else { second[c] };
             }
         }
     }
@@ -58,7 +59,8 @@ pub fn maxpool2_backward<T: Float>(
 /// `y[b, 2l + j, c] = x[b, l, c]`, `y (B, 2L, C)`.
 pub fn upsample2_forward<T: Float>(x: &[T], channels: usize, y: &mut [T]) {
     assert_eq!(y.len(), 2 * x.len(), "upsample2: output size");
-    for (src, dst) in x.chunks_exact(channels).zip(y.chunks_exact_mut(2 * channels))
+    for (src, dst) in
+        x.chunks_exact(channels).zip(y.chunks_exact_mut(2 * channels))
     {
         dst[..channels].copy_from_slice(src);
         dst[channels..].copy_from_slice(src);
@@ -68,7 +70,8 @@ pub fn upsample2_forward<T: Float>(x: &[T], channels: usize, y: &mut [T]) {
 /// `dx[b, l, c] += dy[b, 2l, c] + dy[b, 2l + 1, c]`.
 pub fn upsample2_backward<T: Float>(dy: &[T], channels: usize, dx: &mut [T]) {
     assert_eq!(dy.len(), 2 * dx.len(), "upsample2: dy size");
-    for (d, src) in dx.chunks_exact_mut(channels).zip(dy.chunks_exact(2 * channels))
+    for (d, src) in
+        dx.chunks_exact_mut(channels).zip(dy.chunks_exact(2 * channels))
     {
         for c in 0..channels {
             d[c] += src[c] + src[channels + c];
@@ -90,7 +93,9 @@ pub fn global_avg_pool_forward<T: Float>(
     for n in 0..batch {
         let out = &mut y[n * channels..][..channels];
         out.fill(T::zero());
-        for row in x[n * len * channels..][..len * channels].chunks_exact(channels) {
+        for row in
+            x[n * len * channels..][..len * channels].chunks_exact(channels)
+        {
             for c in 0..channels {
                 out[c] += row[c];
             }
@@ -113,7 +118,8 @@ pub fn global_avg_pool_backward<T: Float>(
     let inv = T::one() / T::of(len as f64);
     for n in 0..batch {
         let d = &dy[n * channels..][..channels];
-        for row in dx[n * len * channels..][..len * channels].chunks_exact_mut(channels)
+        for row in dx[n * len * channels..][..len * channels]
+            .chunks_exact_mut(channels)
         {
             for c in 0..channels {
                 row[c] += d[c] * inv;
@@ -145,7 +151,11 @@ mod tests {
         upsample2_forward(&[1.0, 2.0, 3.0, 4.0], 2, &mut y);
         assert_eq!(y, [1.0, 2.0, 1.0, 2.0, 3.0, 4.0, 3.0, 4.0]);
         let mut dx = [0.0f64; 4];
-        upsample2_backward(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], 2, &mut dx);
+        upsample2_backward(
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+            2,
+            &mut dx,
+        );
         assert_eq!(dx, [4.0, 6.0, 12.0, 14.0]);
     }
 

@@ -34,7 +34,11 @@ pub struct SoftmaxCe<T> {
 ///
 /// If a class index is outside `-1..K` or the sizes disagree; data is
 /// validated before it reaches the tape, so that is a bug.
-pub fn softmax_ce_forward<T: Float>(logits: &[T], k: usize, targets: &Targets<T>) -> SoftmaxCe<T> {
+pub fn softmax_ce_forward<T: Float>(
+    logits: &[T],
+    k: usize,
+    targets: &Targets<T>,
+) -> SoftmaxCe<T> {
     let rows = logits.len() / k;
     let mut probs = vec![T::zero(); logits.len()];
     let mut total = 0.0f64;
@@ -73,7 +77,8 @@ pub fn softmax_ce_forward<T: Float>(logits: &[T], k: usize, targets: &Targets<T>
             labelled += 1;
         }
     }
-    let loss = if labelled == 0 { T::zero() } else { T::of(total / labelled as f64) };
+    let loss =
+        if labelled == 0 { T::zero() } else { T::of(total / labelled as f64) };
     SoftmaxCe { loss, probs, labelled }
 }
 
@@ -90,14 +95,17 @@ pub fn softmax_ce_backward<T: Float>(
         return;
     }
     let scale = dloss / T::of(labelled as f64);
-    for (r, (p, d)) in probs.chunks_exact(k).zip(dlogits.chunks_exact_mut(k)).enumerate() {
+    for (r, (p, d)) in
+        probs.chunks_exact(k).zip(dlogits.chunks_exact_mut(k)).enumerate()
+    {
         match targets {
             Targets::Classes(c) => {
                 if c[r] < 0 {
                     continue;
                 }
                 for (j, (&p, d)) in p.iter().zip(d.iter_mut()).enumerate() {
-                    let t = if j == c[r] as usize { T::one() } else { T::zero() };
+                    let t =
+                        if j == c[r] as usize { T::one() } else { T::zero() };
                     *d += scale * (p - t);
                 }
             }
@@ -118,7 +126,8 @@ mod tests {
 
     #[test]
     fn uniform_logits_give_log_k() {
-        let out = softmax_ce_forward(&[0.0f64; 6], 3, &Targets::Classes(vec![0, 2]));
+        let out =
+            softmax_ce_forward(&[0.0f64; 6], 3, &Targets::Classes(vec![0, 2]));
         assert!((out.loss - 3f64.ln()).abs() < 1e-15);
         assert_eq!(out.labelled, 2);
     }

@@ -40,7 +40,11 @@ pub struct Adam {
 
 impl Adam {
     /// An optimiser owning `owned`, with zero moments.
-    pub fn new(config: AdamConfig, owned: Vec<ParamId>, params: &Params<f32>) -> Adam {
+    pub fn new(
+        config: AdamConfig,
+        owned: Vec<ParamId>,
+        params: &Params<f32>,
+    ) -> Adam {
         let zeros = |id: &ParamId| ArrayD::zeros(params.get(*id).raw_dim());
         let m = owned.iter().map(zeros).collect();
         let v = owned.iter().map(zeros).collect();

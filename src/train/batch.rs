@@ -22,7 +22,11 @@ impl Batch {
         let x = data.x.select(Axis(0), idx);
         let (b, l) = x.dim();
         let x = x.into_shape_with_order(IxDyn(&[b, l, 1])).expect("contiguous");
-        Batch { x, seg: targets(&data.seg.take(idx)), cls: targets(&data.cls.take(idx)) }
+        Batch {
+            x,
+            seg: targets(&data.seg.take(idx)),
+            cls: targets(&data.cls.take(idx)),
+        }
     }
 
     /// The number of profiles.

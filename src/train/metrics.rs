@@ -62,15 +62,24 @@ pub fn argmax(values: impl Iterator<Item = f32>) -> usize {
 
 /// Metrics of the model on every profile of `data`, in chunks of
 /// `batch_size` profiles.
-pub fn evaluate(net: &UNet, params: &Params<f32>, data: &Dataset, batch_size: usize) -> Metrics {
+pub fn evaluate(
+    net: &UNet,
+    params: &Params<f32>,
+    data: &Dataset,
+    batch_size: usize,
+) -> Metrics {
     let mut t = Tally::default();
     let seg_labels = data.seg.argmax_classes();
     let cls_labels = data.cls.argmax_classes();
-    let (seg_labels, cls_labels) = (seg_labels.as_slice().expect("std"), cls_labels.as_slice().expect("std"));
+    let (seg_labels, cls_labels) = (
+        seg_labels.as_slice().expect("std"),
+        cls_labels.as_slice().expect("std"),
+    );
     let len = data.profile_len();
 
     for start in (0..data.len()).step_by(batch_size.max(1)) {
-        let idx: Vec<usize> = (start..(start + batch_size).min(data.len())).collect();
+        let idx: Vec<usize> =
+            (start..(start + batch_size).min(data.len())).collect();
         let batch = Batch::gather(data, &idx);
         let mut tape = Tape::new(params);
         let losses = task_losses(net, &mut tape, &batch, true, true, None);
@@ -110,7 +119,12 @@ fn tape_logits(tape: &Tape<'_, f32>, loss: crate::engine::Var) -> Array2<f32> {
 
 /// Predicted layer per sample `(N, L)` and area probabilities `(N, K)`
 /// for normalised profiles `x (N, L)`.
-pub fn predict(net: &UNet, params: &Params<f32>, x: &Array2<f32>, batch_size: usize) -> (Array2<u8>, Array2<f32>) {
+pub fn predict(
+    net: &UNet,
+    params: &Params<f32>,
+    x: &Array2<f32>,
+    batch_size: usize,
+) -> (Array2<u8>, Array2<f32>) {
     let (n, len) = x.dim();
     let mut layers = Array2::zeros((n, len));
     let mut areas = Array2::zeros((n, net.config.n_areas));
@@ -118,7 +132,10 @@ pub fn predict(net: &UNet, params: &Params<f32>, x: &Array2<f32>, batch_size: us
     for start in (0..n).step_by(batch_size.max(1)) {
         let end = (start + batch_size).min(n);
         let chunk = x.slice(s![start..end, ..]).to_owned();
-        let chunk = chunk.into_shape_with_order((end - start, len, 1)).expect("contiguous").into_dyn();
+        let chunk = chunk
+            .into_shape_with_order((end - start, len, 1))
+            .expect("contiguous")
+            .into_dyn();
         let mut tape = Tape::new(params);
         let input = tape.input(chunk);
         let enc = net.encode(&mut tape, input, None);
@@ -127,11 +144,18 @@ pub fn predict(net: &UNet, params: &Params<f32>, x: &Array2<f32>, batch_size: us
 
         let seg = tape.value(seg);
         let k = net.config.n_layers;
-        for (i, row) in seg.as_slice().expect("std").chunks_exact(k).enumerate() {
-            layers[[start + i / len, i % len]] = argmax(row.iter().copied()) as u8;
+        for (i, row) in seg.as_slice().expect("std").chunks_exact(k).enumerate()
+        {
+            layers[[start + i / len, i % len]] =
+                argmax(row.iter().copied()) as u8;
         }
-        let logits = tape.value(cls).into_dimensionality::<ndarray::Ix2>().expect("2d");
-        for (mut out, row) in areas.slice_mut(s![start..end, ..]).axis_iter_mut(Axis(0)).zip(logits.rows()) {
+        let logits =
+            tape.value(cls).into_dimensionality::<ndarray::Ix2>().expect("2d");
+        for (mut out, row) in areas
+            .slice_mut(s![start..end, ..])
+            .axis_iter_mut(Axis(0))
+            .zip(logits.rows())
+        {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let exp: Vec<f32> = row.iter().map(|&z| (z - max).exp()).collect();
             let sum: f32 = exp.iter().sum();

@@ -87,7 +87,9 @@ impl FromStr for Mode {
             "joint" => {
                 let alpha = match parts.next() {
                     None => 0.5,
-                    Some(a) => a.parse::<f32>().map_err(|_| bad("alpha is not a number"))?,
+                    Some(a) => a
+                        .parse::<f32>()
+                        .map_err(|_| bad("alpha is not a number"))?,
                 };
                 if !(0.0..=1.0).contains(&alpha) {
                     return Err(bad("alpha must be in [0, 1]"));
@@ -102,7 +104,9 @@ impl FromStr for Mode {
                         "cls-first" => order = Order::ClsFirst,
                         "seg-first" => order = Order::SegFirst,
                         r => {
-                            ratio = r.parse().map_err(|_| bad("ratio is not a whole number"))?;
+                            ratio = r.parse().map_err(|_| {
+                                bad("ratio is not a whole number")
+                            })?;
                             if ratio == 0 {
                                 return Err(bad("ratio must be at least 1"));
                             }
@@ -126,11 +130,23 @@ mod tests {
 
     #[test]
     fn parse_and_print_round_trip() {
-        for s in ["seg", "cls", "sum", "joint:0.5", "joint:1", "alternating", "alternating:3", "alternating:1:cls-first"] {
+        for s in [
+            "seg",
+            "cls",
+            "sum",
+            "joint:0.5",
+            "joint:1",
+            "alternating",
+            "alternating:3",
+            "alternating:1:cls-first",
+        ] {
             let m: Mode = s.parse().unwrap();
             assert_eq!(m.to_string(), s);
         }
-        assert_eq!("joint".parse::<Mode>().unwrap(), Mode::Joint { alpha: 0.5 });
+        assert_eq!(
+            "joint".parse::<Mode>().unwrap(),
+            Mode::Joint { alpha: 0.5 }
+        );
     }
 
     #[test]

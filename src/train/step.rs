@@ -64,9 +64,17 @@ fn gradients(
     rng: &mut ChaCha8Rng,
 ) -> (Grads<f32>, StepLosses) {
     let mut tape = Tape::new(params);
-    let losses = task_losses(net, &mut tape, batch, mode.trains_seg(), mode.trains_cls(), Some(rng));
+    let losses = task_losses(
+        net,
+        &mut tape,
+        batch,
+        mode.trains_seg(),
+        mode.trains_cls(),
+        Some(rng),
+    );
     let value = |v: Option<Var>| v.map(|v| tape.scalar(v));
-    let measured = StepLosses { seg: value(losses.seg), cls: value(losses.cls) };
+    let measured =
+        StepLosses { seg: value(losses.seg), cls: value(losses.cls) };
 
     let root = match (mode, losses.seg, losses.cls) {
         (Mode::Joint { alpha }, Some(s), Some(c)) => {
@@ -114,9 +122,12 @@ pub fn train_batch(
     match mode {
         Mode::Alternating { ratio, order } => {
             let [seg_opt, cls_opt] = opts else {
-                panic!("alternating mode needs two optimisers, got {}", opts.len())
+                panic!(
+                    "alternating mode needs two optimisers, got {}",
+                    opts.len()
+                )
             };
-            let cls_now = (index + 1) % ratio as usize == 0;
+            let cls_now = (index + 1).is_multiple_of(ratio as usize);
             let mut out = StepLosses::default();
             let tasks = match order {
                 Order::SegFirst => [Task::Seg, Task::Cls],
@@ -124,9 +135,13 @@ pub fn train_batch(
             };
             for task in tasks {
                 match task {
-                    Task::Seg => out.seg = single(net, params, seg_opt, batch, task, rng).seg,
+                    Task::Seg => {
+                        out.seg =
+                            single(net, params, seg_opt, batch, task, rng).seg
+                    }
                     Task::Cls if cls_now => {
-                        out.cls = single(net, params, cls_opt, batch, task, rng).cls
+                        out.cls =
+                            single(net, params, cls_opt, batch, task, rng).cls
                     }
                     Task::Cls => {}
                 }

@@ -66,13 +66,20 @@ fn stream_seed(seed: u64, stream: u64) -> u64 {
 }
 
 /// The optimisers a mode trains with, each owning its parts.
-pub fn optimizers_for(mode: Mode, net: &UNet, params: &Params<f32>, adam: AdamConfig) -> Vec<Adam> {
+pub fn optimizers_for(
+    mode: Mode,
+    net: &UNet,
+    params: &Params<f32>,
+    adam: AdamConfig,
+) -> Vec<Adam> {
     let owning = |parts: &[Part]| Adam::new(adam, net.params_in(parts), params);
     match mode {
         Mode::Seg => vec![owning(&Part::SEG)],
         Mode::Cls => vec![owning(&Part::CLS)],
         Mode::Joint { .. } | Mode::Sum => vec![owning(&Part::ALL)],
-        Mode::Alternating { .. } => vec![owning(&Part::SEG), owning(&Part::CLS)],
+        Mode::Alternating { .. } => {
+            vec![owning(&Part::SEG), owning(&Part::CLS)]
+        }
     }
 }
 
@@ -90,17 +97,28 @@ pub struct Trainer<'n> {
 impl<'n> Trainer<'n> {
     /// A run starting from `params` (normally fresh from `UNet::init`
     /// with `config.seed`).
-    pub fn new(net: &'n UNet, params: Params<f32>, config: TrainConfig) -> Self {
+    pub fn new(
+        net: &'n UNet,
+        params: Params<f32>,
+        config: TrainConfig,
+    ) -> Self {
         let optimizers = optimizers_for(config.mode, net, &params, config.adam);
-        let dropout_rng = ChaCha8Rng::seed_from_u64(stream_seed(config.seed, 1));
+        let dropout_rng =
+            ChaCha8Rng::seed_from_u64(stream_seed(config.seed, 1));
         Trainer { net, params, optimizers, config, epoch: 0, dropout_rng }
     }
 
     /// One pass over `train` in this epoch's shuffled order. `on_batch`
     /// hears `(profiles done, profiles in all)` after each batch.
-    pub fn train_epoch(&mut self, train: &Dataset, on_batch: &mut dyn FnMut(usize, usize)) {
-        let order_seed = stream_seed(self.config.seed, 1000 + self.epoch as u64);
-        let batches = Batches::new(train.len(), self.config.batch_size, Some(order_seed));
+    pub fn train_epoch(
+        &mut self,
+        train: &Dataset,
+        on_batch: &mut dyn FnMut(usize, usize),
+    ) {
+        let order_seed =
+            stream_seed(self.config.seed, 1000 + self.epoch as u64);
+        let batches =
+            Batches::new(train.len(), self.config.batch_size, Some(order_seed));
         let mut done = 0;
         for (index, idx) in batches.enumerate() {
             let batch = Batch::gather(train, &idx);
@@ -129,7 +147,9 @@ impl<'n> Trainer<'n> {
         let start = Instant::now();
         self.train_epoch(train, on_batch);
         let train_seconds = start.elapsed().as_secs_f64();
-        let eval = |data: &Dataset| evaluate(self.net, &self.params, data, self.config.eval_batch);
+        let eval = |data: &Dataset| {
+            evaluate(self.net, &self.params, data, self.config.eval_batch)
+        };
         EpochRecord {
             mode: self.config.mode.to_string(),
             epoch: self.epoch,

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "lamina", version, about = "Segment cortical depth profiles into layers and classify their area with a multi-task 1D U-Net")]
+#[command(
+    name = "lamina",
+    version,
+    about = "Segment cortical depth profiles into layers and classify their area with a multi-task 1D U-Net"
+)]
 pub struct Cli {
     /// More log output (-v: decisions, -vv: details).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

@@ -13,7 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use args::{Cli, Command, DataArgs, ModelArgs, ScheduleArgs};
 use lamina::data::{self, DataFiles, NormMode};
-use lamina::experiment::{self, Observer, Prepared, RunResult, Source, SplitChoice};
+use lamina::experiment::{
+    self, Observer, Prepared, RunResult, Source, SplitChoice,
+};
 use lamina::model::UNetConfig;
 use lamina::train::{AdamConfig, EpochRecord, Mode, TrainConfig};
 use lamina::{report, saved};
@@ -25,9 +27,11 @@ fn main() -> ExitCode {
         1 => "info",
         _ => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
-        .format_timestamp(None)
-        .init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or(level),
+    )
+    .format_timestamp(None)
+    .init();
 
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,8 +60,11 @@ fn run(cli: Cli) -> Result<()> {
 fn model_config(a: &ModelArgs) -> Result<UNetConfig> {
     let mut cfg = match &a.model_config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("{}: not a model configuration", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}", path.display()))?;
+            serde_json::from_str(&text).with_context(|| {
+                format!("{}: not a model configuration", path.display())
+            })?
         }
         None => UNetConfig::default(),
     };
@@ -89,7 +96,12 @@ fn model_config(a: &ModelArgs) -> Result<UNetConfig> {
 }
 
 /// The files named by `--data` and `--x/--y-seg/--y-cls`, if any.
-fn data_files(dir: Option<&Path>, x: Option<&PathBuf>, y_seg: Option<&PathBuf>, y_cls: Option<&PathBuf>) -> Result<Option<DataFiles>> {
+fn data_files(
+    dir: Option<&Path>,
+    x: Option<&PathBuf>,
+    y_seg: Option<&PathBuf>,
+    y_cls: Option<&PathBuf>,
+) -> Result<Option<DataFiles>> {
     let mut files = match (dir, x) {
         (Some(dir), _) => {
             if !dir.is_dir() {
@@ -99,7 +111,9 @@ fn data_files(dir: Option<&Path>, x: Option<&PathBuf>, y_seg: Option<&PathBuf>, 
         }
         (None, Some(x)) => {
             let (Some(s), Some(c)) = (y_seg, y_cls) else {
-                bail!("--x needs --y-seg and --y-cls too (or name a folder with --data)");
+                bail!(
+                    "--x needs --y-seg and --y-cls too (or name a folder with --data)"
+                );
             };
             DataFiles { x: x.clone(), y_seg: s.clone(), y_cls: c.clone() }
         }
@@ -118,24 +132,46 @@ fn data_files(dir: Option<&Path>, x: Option<&PathBuf>, y_seg: Option<&PathBuf>, 
 }
 
 /// Loads or generates, splits and normalises the data.
-fn prepare(a: &DataArgs, model: &mut UNetConfig, seed: u64) -> Result<Prepared> {
-    let files = data_files(a.data.as_deref(), a.x.as_ref(), a.y_seg.as_ref(), a.y_cls.as_ref())?;
+fn prepare(
+    a: &DataArgs,
+    model: &mut UNetConfig,
+    seed: u64,
+) -> Result<Prepared> {
+    let files = data_files(
+        a.data.as_deref(),
+        a.x.as_ref(),
+        a.y_seg.as_ref(),
+        a.y_cls.as_ref(),
+    )?;
     let source = match files {
         Some(files) => Source::Files(files),
         None => Source::Synthetic { n: a.synth_n, length: model.length, seed },
     };
-    let hemi = a.data.as_ref().map(|d| d.join("hemi.npy")).filter(|p| p.is_file());
+    let hemi =
+        a.data.as_ref().map(|d| d.join("hemi.npy")).filter(|p| p.is_file());
     let split = match (&a.test_fraction, &a.split_by, hemi) {
         (Some(f), _, _) => SplitChoice::Random { test_fraction: *f, seed },
-        (None, Some(path), _) => SplitChoice::ByGroupFile { path: path.clone(), test_group: a.test_group },
+        (None, Some(path), _) => SplitChoice::ByGroupFile {
+            path: path.clone(),
+            test_group: a.test_group,
+        },
         (None, None, Some(path)) => {
-            log::info!("splitting by {} (found beside the data)", path.display());
+            log::info!(
+                "splitting by {} (found beside the data)",
+                path.display()
+            );
             SplitChoice::ByGroupFile { path, test_group: a.test_group }
         }
         (None, None, None) => SplitChoice::Random { test_fraction: 0.2, seed },
     };
     let norm: NormMode = a.norm.parse()?;
-    let prepared = experiment::prepare(&source, &split, norm, model.n_layers, model.n_areas)?;
+    let prepared = experiment::prepare(
+        &source,
+        &split,
+        norm,
+        model.n_layers,
+        model.n_areas,
+    )?;
     model.length = prepared.train.profile_len();
     model.validate()?;
     eprintln!("{}", prepared.description);
@@ -154,12 +190,18 @@ fn schedule(s: &ScheduleArgs, mode: Mode) -> TrainConfig {
 }
 
 /// Trains one mode with a progress bar on a terminal, a line per epoch.
-fn run_with_progress(data: &Prepared, model: &UNetConfig, cfg: &TrainConfig) -> Result<RunResult> {
+fn run_with_progress(
+    data: &Prepared,
+    model: &UNetConfig,
+    cfg: &TrainConfig,
+) -> Result<RunResult> {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(data.train.len() as u64);
-        let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} profiles, {eta} left")
-            .expect("valid template")
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} profiles, {eta} left",
+        )
+        .expect("valid template")
+        .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(format!("{} epoch 1", cfg.mode));
         Some(bar)
@@ -191,7 +233,12 @@ fn run_with_progress(data: &Prepared, model: &UNetConfig, cfg: &TrainConfig) -> 
 }
 
 /// Saves a run's model and metrics into `dir`.
-fn save_run(dir: &Path, run: &RunResult, data: &Prepared, cfg: &TrainConfig) -> Result<()> {
+fn save_run(
+    dir: &Path,
+    run: &RunResult,
+    data: &Prepared,
+    cfg: &TrainConfig,
+) -> Result<()> {
     let card = saved::ModelCard {
         format: saved::FORMAT.into(),
         model: run.net.config.clone(),
@@ -206,14 +253,18 @@ fn save_run(dir: &Path, run: &RunResult, data: &Prepared, cfg: &TrainConfig) -> 
 
 /// Fails early if `dir` cannot be created, before any training.
 fn ensure_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!("cannot create output folder {}", dir.display())
+    })
 }
 
 fn train(a: args::TrainArgs) -> Result<()> {
     let mut mode: Mode = a.mode.parse()?;
     if let Some(alpha) = a.alpha {
         match mode {
-            Mode::Joint { .. } if (0.0..=1.0).contains(&alpha) => mode = Mode::Joint { alpha },
+            Mode::Joint { .. } if (0.0..=1.0).contains(&alpha) => {
+                mode = Mode::Joint { alpha }
+            }
             Mode::Joint { .. } => bail!("--alpha {alpha}: must be in [0, 1]"),
             _ => bail!("--alpha applies to --mode joint only, not {mode}"),
         }
@@ -231,7 +282,9 @@ fn train(a: args::TrainArgs) -> Result<()> {
 
 fn compare(a: args::CompareArgs) -> Result<()> {
     let modes: Vec<Mode> = match &a.modes {
-        Some(list) => list.iter().map(|m| m.parse()).collect::<Result<_, _>>()?,
+        Some(list) => {
+            list.iter().map(|m| m.parse()).collect::<Result<_, _>>()?
+        }
         None => experiment::default_modes(),
     };
     let mut model = model_config(&a.model)?;
@@ -242,12 +295,20 @@ fn compare(a: args::CompareArgs) -> Result<()> {
     for &mode in &modes {
         let cfg = schedule(&a.schedule, mode);
         let run = run_with_progress(&data, &model, &cfg)?;
-        save_run(&a.out.join(mode.to_string().replace(':', "_")), &run, &data, &cfg)?;
+        save_run(
+            &a.out.join(mode.to_string().replace(':', "_")),
+            &run,
+            &data,
+            &cfg,
+        )?;
         runs.push(run);
     }
 
     let table = report::compare_table(&runs);
-    println!("\nHeld-out metrics after {} epochs ({}):\n\n{table}", a.schedule.epochs, data.description);
+    println!(
+        "\nHeld-out metrics after {} epochs ({}):\n\n{table}",
+        a.schedule.epochs, data.description
+    );
     lamina::report::write_compare(&a.out, &runs, &data.description)?;
     eprintln!("models, metrics and compare.md written to {}", a.out.display());
     Ok(())
@@ -257,29 +318,60 @@ fn predict(a: args::PredictArgs) -> Result<()> {
     let (net, params, card) = saved::load(&a.model)?;
     let x = data::load_x(&a.x)?;
     if x.ncols() != net.config.length {
-        bail!("{}: profiles have {} samples, the model expects {}", a.x.display(), x.ncols(), net.config.length);
+        bail!(
+            "{}: profiles have {} samples, the model expects {}",
+            a.x.display(),
+            x.ncols(),
+            net.config.length
+        );
     }
     ensure_dir(&a.out)?;
     let x = card.normalizer.apply(&x);
-    let (layers, areas) = lamina::train::predict(&net, &params, &x, card.train.eval_batch);
+    let (layers, areas) =
+        lamina::train::predict(&net, &params, &x, card.train.eval_batch);
     data::npy::write(&a.out.join("layers.npy"), &layers)?;
     data::npy::write(&a.out.join("areas.npy"), &areas)?;
-    eprintln!("wrote layers.npy {:?} and areas.npy {:?} to {}", layers.dim(), areas.dim(), a.out.display());
+    eprintln!(
+        "wrote layers.npy {:?} and areas.npy {:?} to {}",
+        layers.dim(),
+        areas.dim(),
+        a.out.display()
+    );
     Ok(())
 }
 
 fn evaluate(a: args::EvaluateArgs) -> Result<()> {
     let (net, params, card) = saved::load(&a.model)?;
-    let Some(files) = data_files(a.data.as_deref(), a.x.as_ref(), a.y_seg.as_ref(), a.y_cls.as_ref())? else {
-        bail!("name the data to evaluate on with --data DIR or --x/--y-seg/--y-cls");
+    let Some(files) = data_files(
+        a.data.as_deref(),
+        a.x.as_ref(),
+        a.y_seg.as_ref(),
+        a.y_cls.as_ref(),
+    )?
+    else {
+        bail!(
+            "name the data to evaluate on with --data DIR or --x/--y-seg/--y-cls"
+        );
     };
     let mut ds = data::load(&files, net.config.n_layers, net.config.n_areas)?;
     if ds.profile_len() != net.config.length {
-        bail!("{}: profiles have {} samples, the model expects {}", files.x.display(), ds.profile_len(), net.config.length);
+        bail!(
+            "{}: profiles have {} samples, the model expects {}",
+            files.x.display(),
+            ds.profile_len(),
+            net.config.length
+        );
     }
     ds.x = card.normalizer.apply(&ds.x);
     let m = lamina::train::evaluate(&net, &params, &ds, card.train.eval_batch);
-    println!("profiles {}\nlayer accuracy {:.4}\narea accuracy {:.4}\nlayer loss {:.4}\narea loss {:.4}", ds.len(), m.seg_acc, m.cls_acc, m.seg_loss, m.cls_loss);
+    println!(
+        "profiles {}\nlayer accuracy {:.4}\narea accuracy {:.4}\nlayer loss {:.4}\narea loss {:.4}",
+        ds.len(),
+        m.seg_acc,
+        m.cls_acc,
+        m.seg_loss,
+        m.cls_loss
+    );
     Ok(())
 }
 
@@ -287,10 +379,21 @@ fn synth(a: args::SynthArgs) -> Result<()> {
     if a.n == 0 || a.length == 0 {
         bail!("--n and --length must be at least 1");
     }
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    let cfg = data::SynthConfig { n: a.n, length: a.length, seed: a.seed, ..Default::default() };
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let cfg = data::SynthConfig {
+        n: a.n,
+        length: a.length,
+        seed: a.seed,
+        ..Default::default()
+    };
     let ds = data::generate(&cfg);
     data::write_dir(&ds, &a.out)?;
-    eprintln!("wrote {} synthetic profiles of length {} to {}", a.n, a.length, a.out.display());
+    eprintln!(
+        "wrote {} synthetic profiles of length {} to {}",
+        a.n,
+        a.length,
+        a.out.display()
+    );
     Ok(())
 }
