@@ -39,7 +39,7 @@ impl Default for TrainConfig {
             batch_size: 32,
             adam: AdamConfig::default(),
             seed: 0,
-            eval_batch: 256,
+            eval_batch: 64,
         }
     }
 }
