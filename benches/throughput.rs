@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use lamina::data::{Dataset, Labels};
 use lamina::model::{UNet, UNetConfig};
-use lamina::train::{Batch, Mode, Order, TrainConfig, Trainer, evaluate, train_batch};
+use lamina::train::{
+    Batch, Mode, Order, TrainConfig, Trainer, evaluate, train_batch,
+};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -20,15 +22,27 @@ use rand_chacha::ChaCha8Rng;
 /// Random profiles and labels (values do not change the work done).
 fn random_data(n: usize, len: usize) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let x = Array2::from_shape_simple_fn((n, len), || rng.random_range(-1.0..1.0f32));
-    let seg = Array2::from_shape_simple_fn((n, len), || rng.random_range(0..6i32));
+    let x = Array2::from_shape_simple_fn((n, len), || {
+        rng.random_range(-1.0..1.0f32)
+    });
+    let seg =
+        Array2::from_shape_simple_fn((n, len), || rng.random_range(0..6i32));
     let cls = Array1::from_shape_simple_fn(n, || rng.random_range(0..18i32));
-    Dataset { x, seg: Labels::Classes(seg.into_dyn()), cls: Labels::Classes(cls.into_dyn()) }
+    Dataset {
+        x,
+        seg: Labels::Classes(seg.into_dyn()),
+        cls: Labels::Classes(cls.into_dyn()),
+    }
 }
 
 /// Runs `f` (which processes `items` profiles) until a repeat takes at
 /// least `min_s`; returns the median, min and max rate of `repeats`.
-fn measure(items: usize, repeats: usize, min_s: f64, mut f: impl FnMut()) -> (f64, f64, f64) {
+fn measure(
+    items: usize,
+    repeats: usize,
+    min_s: f64,
+    mut f: impl FnMut(),
+) -> (f64, f64, f64) {
     f();
     let t = Instant::now();
     f();
@@ -60,7 +74,11 @@ fn main() {
         ("train joint B=16", Mode::Joint { alpha: 0.5 }, 16),
         ("train joint B=32", Mode::Joint { alpha: 0.5 }, 32),
         ("train joint B=128", Mode::Joint { alpha: 0.5 }, 128),
-        ("alternating B=32", Mode::Alternating { ratio: 1, order: Order::SegFirst }, 32),
+        (
+            "alternating B=32",
+            Mode::Alternating { ratio: 1, order: Order::SegFirst },
+            32,
+        ),
     ] {
         let data = random_data(b, 256);
         let batch = Batch::gather(&data, &(0..b).collect::<Vec<_>>());
@@ -68,9 +86,19 @@ fn main() {
         let mut trainer = Trainer::new(&net, params.clone(), cfg);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let (med, lo, hi) = measure(b, repeats, 1.0, || {
-            train_batch(&net, &mut trainer.params, &mut trainer.optimizers, mode, &batch, 0, &mut rng);
+            train_batch(
+                &net,
+                &mut trainer.params,
+                &mut trainer.optimizers,
+                mode,
+                &batch,
+                0,
+                &mut rng,
+            );
         });
-        println!("{label:<20} {med:8.1} profiles/s  [min {lo:.1}, max {hi:.1}]");
+        println!(
+            "{label:<20} {med:8.1} profiles/s  [min {lo:.1}, max {hi:.1}]"
+        );
     }
 
     for b in [64, 256] {
@@ -78,6 +106,9 @@ fn main() {
         let (med, lo, hi) = measure(1024, repeats, 1.0, || {
             evaluate(&net, &params, &data, b);
         });
-        println!("{:<20} {med:8.1} profiles/s  [min {lo:.1}, max {hi:.1}]", format!("evaluate B={b}"));
+        println!(
+            "{:<20} {med:8.1} profiles/s  [min {lo:.1}, max {hi:.1}]",
+            format!("evaluate B={b}")
+        );
     }
 }

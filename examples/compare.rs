@@ -60,17 +60,26 @@ fn main() -> Result<(), lamina::Error> {
     ];
     let mut runs = Vec::new();
     for mode in modes {
-        let cfg = TrainConfig { mode, epochs: args.epochs, seed: args.seed, ..TrainConfig::default() };
+        let cfg = TrainConfig {
+            mode,
+            epochs: args.epochs,
+            seed: args.seed,
+            ..TrainConfig::default()
+        };
         let mut observer = Observer {
             batch: &mut |_, _| {},
             epoch: &mut |r| println!("{}", report::epoch_line(r)),
         };
-        let model = UNetConfig { length: data.train.profile_len(), ..UNetConfig::default() };
+        let model = UNetConfig {
+            length: data.train.profile_len(),
+            ..UNetConfig::default()
+        };
         runs.push(experiment::run_mode(&data, &model, &cfg, &mut observer)?);
     }
     println!("\n{}", report::compare_table(&runs));
 
-    let (joint, alt) = (runs[0].last().test.unwrap(), runs[1].last().test.unwrap());
+    let (joint, alt) =
+        (runs[0].last().test.unwrap(), runs[1].last().test.unwrap());
     println!(
         "alternating - joint, held out: layer accuracy {:+.3}, area accuracy {:+.3}",
         alt.seg_acc - joint.seg_acc,

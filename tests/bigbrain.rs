@@ -10,11 +10,15 @@ use lamina::model::UNetConfig;
 use lamina::train::{AdamConfig, Mode, TrainConfig};
 
 fn bigbrain() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bigbrain/dk18-small");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/bigbrain/dk18-small");
     if dir.join("X.npy").is_file() {
         Some(dir)
     } else {
-        eprintln!("skipped: {} not found (the BigBrain data is not shipped with lamina)", dir.display());
+        eprintln!(
+            "skipped: {} not found (the BigBrain data is not shipped with lamina)",
+            dir.display()
+        );
         None
     }
 }
@@ -28,8 +32,10 @@ fn loads_validates_and_splits_by_hemisphere() {
     assert_eq!(ds.cls.n_classes_hint(), 18);
 
     let source = Source::Files(DataFiles::in_dir(&dir));
-    let split = SplitChoice::ByGroupFile { path: dir.join("hemi.npy"), test_group: 1 };
-    let data = experiment::prepare(&source, &split, NormMode::Dataset, 6, 18).unwrap();
+    let split =
+        SplitChoice::ByGroupFile { path: dir.join("hemi.npy"), test_group: 1 };
+    let data =
+        experiment::prepare(&source, &split, NormMode::Dataset, 6, 18).unwrap();
     assert_eq!((data.train.len(), data.test.len()), (9_000, 8_975));
     // Raw grey values of about 35,000 to 65,000 are z-scored.
     let mean = data.train.x.mean().unwrap();
@@ -41,8 +47,10 @@ fn loads_validates_and_splits_by_hemisphere() {
 fn a_short_run_on_real_profiles_learns_layers() {
     let Some(dir) = bigbrain() else { return };
     let source = Source::Files(DataFiles::in_dir(&dir));
-    let split = SplitChoice::ByGroupFile { path: dir.join("hemi.npy"), test_group: 1 };
-    let mut data = experiment::prepare(&source, &split, NormMode::Dataset, 6, 18).unwrap();
+    let split =
+        SplitChoice::ByGroupFile { path: dir.join("hemi.npy"), test_group: 1 };
+    let mut data =
+        experiment::prepare(&source, &split, NormMode::Dataset, 6, 18).unwrap();
     // A subset keeps the test short: 2,000 left, 1,000 right profiles.
     let every = |n: usize, k: usize| (0..n).step_by(k).collect::<Vec<_>>();
     data.train = data.train.take(&every(9_000, 4)[..2_000]);
@@ -55,7 +63,13 @@ fn a_short_run_on_real_profiles_learns_layers() {
         ..TrainConfig::default()
     };
     let mut observer = Observer { batch: &mut |_, _| {}, epoch: &mut |_| {} };
-    let run = experiment::run_mode(&data, &UNetConfig::default(), &cfg, &mut observer).unwrap();
+    let run = experiment::run_mode(
+        &data,
+        &UNetConfig::default(),
+        &cfg,
+        &mut observer,
+    )
+    .unwrap();
     let test = run.last().test.unwrap();
     // A model that has learnt nothing but the most common layer gets
     // about 0.3; the depth-only prior of the data's README is 0.748.
