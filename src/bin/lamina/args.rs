@@ -38,9 +38,9 @@ pub enum Command {
     Synth(SynthArgs),
 }
 
-/// Which data, how to split it, how to normalise it.
+/// The files of a labelled data set.
 #[derive(Args, Debug, Clone)]
-pub struct DataArgs {
+pub struct FileArgs {
     /// Folder with X.npy, Y_seg.npy, Y_cls.npy. Without --data or
     /// --x, synthetic profiles are generated (the embedded default).
     #[arg(long)]
@@ -54,6 +54,13 @@ pub struct DataArgs {
     /// Area labels, (N,) integers or (N, K) probabilities.
     #[arg(long)]
     pub y_cls: Option<PathBuf>,
+}
+
+/// Which data, how to split it, how to normalise it.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
 
     /// Group per profile, (N,) integers (e.g. hemi.npy). By default a
     /// folder's hemi.npy is used when present.
@@ -175,15 +182,8 @@ pub struct EvaluateArgs {
     /// Folder of a saved model.
     #[arg(long)]
     pub model: PathBuf,
-    /// Folder with X.npy, Y_seg.npy, Y_cls.npy.
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    #[arg(long)]
-    pub x: Option<PathBuf>,
-    #[arg(long)]
-    pub y_seg: Option<PathBuf>,
-    #[arg(long)]
-    pub y_cls: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: FileArgs,
 }
 
 #[derive(Args, Debug)]

@@ -4,19 +4,19 @@
 mod args;
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use args::{Cli, Command, DataArgs, ModelArgs, ScheduleArgs};
+use args::{Cli, Command, DataArgs, FileArgs, ModelArgs, ScheduleArgs};
 use lamina::data::{self, DataFiles, NormMode};
 use lamina::experiment::{
     self, Observer, Prepared, RunResult, Source, SplitChoice,
 };
-use lamina::model::UNetConfig;
+use lamina::model::{UNet, UNetConfig};
 use lamina::train::{AdamConfig, EpochRecord, Mode, TrainConfig};
 use lamina::{report, saved};
 
@@ -95,14 +95,10 @@ fn model_config(a: &ModelArgs) -> Result<UNetConfig> {
     Ok(cfg)
 }
 
-/// The files named by `--data` and `--x/--y-seg/--y-cls`, if any.
-fn data_files(
-    dir: Option<&Path>,
-    x: Option<&PathBuf>,
-    y_seg: Option<&PathBuf>,
-    y_cls: Option<&PathBuf>,
-) -> Result<Option<DataFiles>> {
-    let mut files = match (dir, x) {
+/// The files named by `--data` and `--x/--y-seg/--y-cls`, if any; a
+/// file flag overrides that file of the folder.
+fn data_files(a: &FileArgs) -> Result<Option<DataFiles>> {
+    let mut files = match (&a.data, &a.x) {
         (Some(dir), _) => {
             if !dir.is_dir() {
                 bail!("--data {}: not a folder", dir.display());
@@ -110,7 +106,7 @@ fn data_files(
             DataFiles::in_dir(dir)
         }
         (None, Some(x)) => {
-            let (Some(s), Some(c)) = (y_seg, y_cls) else {
+            let (Some(s), Some(c)) = (&a.y_seg, &a.y_cls) else {
                 bail!(
                     "--x needs --y-seg and --y-cls too (or name a folder with --data)"
                 );
@@ -119,16 +115,28 @@ fn data_files(
         }
         (None, None) => return Ok(None),
     };
-    if let Some(x) = x {
+    if let Some(x) = &a.x {
         files.x = x.clone();
     }
-    if let Some(s) = y_seg {
+    if let Some(s) = &a.y_seg {
         files.y_seg = s.clone();
     }
-    if let Some(c) = y_cls {
+    if let Some(c) = &a.y_cls {
         files.y_cls = c.clone();
     }
     Ok(Some(files))
+}
+
+/// Fails unless profiles from `path` have the model's length.
+fn check_length(path: &Path, found: usize, net: &UNet) -> Result<()> {
+    if found != net.config.length {
+        bail!(
+            "{}: profiles have {found} samples, the model expects {}",
+            path.display(),
+            net.config.length
+        );
+    }
+    Ok(())
 }
 
 /// Loads or generates, splits and normalises the data.
@@ -137,18 +145,17 @@ fn prepare(
     model: &mut UNetConfig,
     seed: u64,
 ) -> Result<Prepared> {
-    let files = data_files(
-        a.data.as_deref(),
-        a.x.as_ref(),
-        a.y_seg.as_ref(),
-        a.y_cls.as_ref(),
-    )?;
+    let files = data_files(&a.files)?;
     let source = match files {
         Some(files) => Source::Files(files),
         None => Source::Synthetic { n: a.synth_n, length: model.length, seed },
     };
-    let hemi =
-        a.data.as_ref().map(|d| d.join("hemi.npy")).filter(|p| p.is_file());
+    let hemi = a
+        .files
+        .data
+        .as_ref()
+        .map(|d| d.join("hemi.npy"))
+        .filter(|p| p.is_file());
     let split = match (&a.test_fraction, &a.split_by, hemi) {
         (Some(f), _, _) => SplitChoice::Random { test_fraction: *f, seed },
         (None, Some(path), _) => SplitChoice::ByGroupFile {
@@ -317,14 +324,7 @@ fn compare(a: args::CompareArgs) -> Result<()> {
 fn predict(a: args::PredictArgs) -> Result<()> {
     let (net, params, card) = saved::load(&a.model)?;
     let x = data::load_x(&a.x)?;
-    if x.ncols() != net.config.length {
-        bail!(
-            "{}: profiles have {} samples, the model expects {}",
-            a.x.display(),
-            x.ncols(),
-            net.config.length
-        );
-    }
+    check_length(&a.x, x.ncols(), &net)?;
     ensure_dir(&a.out)?;
     let x = card.normalizer.apply(&x);
     let (layers, areas) =
@@ -342,26 +342,13 @@ fn predict(a: args::PredictArgs) -> Result<()> {
 
 fn evaluate(a: args::EvaluateArgs) -> Result<()> {
     let (net, params, card) = saved::load(&a.model)?;
-    let Some(files) = data_files(
-        a.data.as_deref(),
-        a.x.as_ref(),
-        a.y_seg.as_ref(),
-        a.y_cls.as_ref(),
-    )?
-    else {
+    let Some(files) = data_files(&a.files)? else {
         bail!(
             "name the data to evaluate on with --data DIR or --x/--y-seg/--y-cls"
         );
     };
     let mut ds = data::load(&files, net.config.n_layers, net.config.n_areas)?;
-    if ds.profile_len() != net.config.length {
-        bail!(
-            "{}: profiles have {} samples, the model expects {}",
-            files.x.display(),
-            ds.profile_len(),
-            net.config.length
-        );
-    }
+    check_length(&files.x, ds.profile_len(), &net)?;
     ds.x = card.normalizer.apply(&ds.x);
     let m = lamina::train::evaluate(&net, &params, &ds, card.train.eval_batch);
     println!(
