@@ -22,7 +22,7 @@ use lamina::train::{Mode, Order, TrainConfig};
 #[derive(Parser)]
 struct Args {
     /// Folder with X.npy, Y_seg.npy, Y_cls.npy (and hemi.npy to split
-    /// by hemisphere). Without it, synthetic profiles.
+    /// by hemisphere). Without it, synthetic profiles are generated.
     #[arg(long)]
     data: Option<PathBuf>,
     #[arg(long, default_value_t = 5)]
@@ -34,8 +34,17 @@ struct Args {
     seed: u64,
 }
 
-fn main() -> Result<(), lamina::Error> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), lamina::Error> {
     let (source, split) = match &args.data {
         Some(dir) => {
             let hemi = dir.join("hemi.npy");

@@ -10,13 +10,10 @@ use std::path::PathBuf;
 /// What went wrong with a user's input, with enough context to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file could not be opened, read or written.
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be opened, read or written. (The I/O error is
+    /// part of the message, not a separate cause, so it prints once.)
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
 
     /// A file exists but is not a readable `.npy` / `.npz` array.
     #[error("{path}: not a readable .npy array: {reason}")]
@@ -39,6 +36,21 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
 
+    /// Training produced a loss that is not finite: the learning rate is
+    /// too high for the data, or the data are badly scaled.
+    #[error(
+        "training diverged in mode {mode}, epoch {epoch}, batch {batch}: \
+         the {task} loss is {value}; nothing was saved (try a lower --lr \
+         or check the normalisation)"
+    )]
+    Diverged {
+        mode: String,
+        epoch: usize,
+        batch: usize,
+        task: &'static str,
+        value: f32,
+    },
+
     /// A saved model or metrics file is malformed.
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },
@@ -49,7 +61,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Wraps an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Error {
+        Error::Io { path: path.into(), cause }
     }
 }

@@ -78,6 +78,33 @@ pub fn prepare(
         }
     };
 
+    let (mut train, mut test, how) = split_data(&all, split)?;
+    warn_unlabelled(&train, "training");
+    warn_unlabelled(&test, "test");
+
+    let normalizer = Normalizer::fit(&train.x, norm)?;
+    train.x = normalizer.apply(&train.x);
+    test.x = normalizer.apply(&test.x);
+    let description = format!(
+        "{what}: {} profiles of length {}, {how}: {} train, {} test, {norm} normalisation",
+        all.len(),
+        all.profile_len(),
+        train.len(),
+        test.len()
+    );
+    Ok(Prepared { train, test, normalizer, description })
+}
+
+/// Splits `all` into (train, test) and says how, in words.
+///
+/// # Errors
+///
+/// [`Error`]s of [`data::load_groups`] for a bad group file, and
+/// [`Error::Config`] for a split that leaves a part empty.
+pub fn split_data(
+    all: &Dataset,
+    split: &SplitChoice,
+) -> Result<(Dataset, Dataset, String)> {
     let (split, how) = match split {
         SplitChoice::ByGroupFile { path, test_group } => {
             let groups = data::load_groups(path, all.len())?;
@@ -94,20 +121,20 @@ pub fn prepare(
         }
     };
     let (train_idx, test_idx) = data::split_indices(all.len(), &split)?;
-    let mut train = all.take(&train_idx);
-    let mut test = all.take(&test_idx);
+    Ok((all.take(&train_idx), all.take(&test_idx), how))
+}
 
-    let normalizer = Normalizer::fit(&train.x, norm)?;
-    train.x = normalizer.apply(&train.x);
-    test.x = normalizer.apply(&test.x);
-    let description = format!(
-        "{what}: {} profiles of length {}, {how}: {} train, {} test, {norm} normalisation",
-        all.len(),
-        all.profile_len(),
-        train.len(),
-        test.len()
-    );
-    Ok(Prepared { train, test, normalizer, description })
+/// Warns when a task has no labelled row in a part: its loss and
+/// accuracy are then reported as 0 and mean nothing.
+fn warn_unlabelled(part: &Dataset, name: &str) {
+    for (labels, task) in [(&part.seg, "layer"), (&part.cls, "area")] {
+        if labels.n_labelled() == 0 {
+            log::warn!(
+                "the {name} part has no {task} label (all -1 or zero \
+                 rows): its {task} loss and accuracy will read 0"
+            );
+        }
+    }
 }
 
 /// A finished run of one mode.
@@ -140,19 +167,16 @@ pub struct Observer<'a> {
 ///
 /// # Errors
 ///
-/// [`Error::Config`] for an invalid model configuration, zero epochs or
-/// batch size, or a model length that differs from the data's.
+/// [`Error::Config`] for an invalid model or training configuration, or
+/// a model length that differs from the data's; [`Error::Diverged`] if a
+/// loss stops being finite.
 pub fn run_mode(
     data: &Prepared,
     model: &UNetConfig,
     train: &TrainConfig,
     observer: &mut Observer<'_>,
 ) -> Result<RunResult> {
-    if train.epochs == 0 || train.batch_size == 0 || train.eval_batch == 0 {
-        return Err(Error::Config(
-            "epochs, batch size and eval batch must be at least 1".into(),
-        ));
-    }
+    train.validate()?;
     if model.length != data.train.profile_len() {
         return Err(Error::Config(format!(
             "the model expects profiles of length {}, the data has {}",
@@ -169,7 +193,7 @@ pub fn run_mode(
             &data.train,
             Some(&data.test),
             observer.batch,
-        );
+        )?;
         (observer.epoch)(&record);
         records.push(record);
     }

@@ -56,27 +56,28 @@ pub fn write_metrics(dir: &Path, records: &[EpochRecord]) -> Result<()> {
 
 /// One line for an epoch, as printed while training.
 pub fn epoch_line(r: &EpochRecord) -> String {
+    let part = |m: &Metrics| {
+        format!(
+            "layer loss {:.4} acc {:.3}, area loss {:.4} acc {:.3}",
+            m.seg_loss, m.seg_acc, m.cls_loss, m.cls_acc
+        )
+    };
     let mut line = format!(
-        "{:<14} epoch {:>3}  {:>6.1}s  train: seg {:.4} acc {:.3}, cls {:.4} acc {:.3}",
+        "{:<12} epoch {:>3} {:>6.1}s | train {}",
         r.mode,
         r.epoch,
         r.train_seconds,
-        r.train.seg_loss,
-        r.train.seg_acc,
-        r.train.cls_loss,
-        r.train.cls_acc
+        part(&r.train)
     );
     if let Some(t) = &r.test {
-        let _ = write!(
-            line,
-            "  test: seg {:.4} acc {:.3}, cls {:.4} acc {:.3}",
-            t.seg_loss, t.seg_acc, t.cls_loss, t.cls_acc
-        );
+        let _ = write!(line, " | test {}", part(t));
     }
     line
 }
 
-/// The held-out table of a comparison, as Markdown.
+/// The held-out table of a comparison, as Markdown. A head the mode
+/// does not train shows `-`: its untrained scores are chance, not
+/// results.
 pub fn compare_table(runs: &[RunResult]) -> String {
     let mut out = String::from(
         "| mode | epochs | layer acc | area acc | layer loss | area loss | train s/epoch | wall s |\n\
@@ -85,15 +86,19 @@ pub fn compare_table(runs: &[RunResult]) -> String {
     for run in runs {
         let last = run.last();
         let t = last.test.unwrap_or_default();
+        let cell = |trained: bool, v: f64| {
+            if trained { format!("{v:.3}") } else { "-".to_string() }
+        };
+        let (seg, cls) = (run.mode.trains_seg(), run.mode.trains_cls());
         let _ = writeln!(
             out,
-            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {:.0} |",
+            "| {} | {} | {} | {} | {} | {} | {:.1} | {:.0} |",
             run.mode,
             last.epoch,
-            t.seg_acc,
-            t.cls_acc,
-            t.seg_loss,
-            t.cls_loss,
+            cell(seg, t.seg_acc),
+            cell(cls, t.cls_acc),
+            cell(seg, t.seg_loss),
+            cell(cls, t.cls_loss),
             run.train_seconds / run.records.len() as f64,
             run.total_seconds
         );

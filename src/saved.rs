@@ -11,7 +11,7 @@ use npyz::WriterBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_atomic;
-use crate::data::Normalizer;
+use crate::data::{NormMode, Normalizer};
 use crate::engine::Params;
 use crate::model::{UNet, UNetConfig};
 use crate::train::TrainConfig;
@@ -75,8 +75,9 @@ pub fn save(
 /// # Errors
 ///
 /// [`Error::Io`] if a file is missing; [`Error::Format`] if `model.json`
-/// is not a lamina model card, or `model.npz` lacks a parameter or holds
-/// one of the wrong shape.
+/// is not a lamina model card or its normalisation is unusable, or
+/// `model.npz` lacks a parameter or holds one of the wrong shape or with
+/// a value that is not finite.
 pub fn load(dir: &Path) -> Result<(UNet, Params<f32>, ModelCard)> {
     let card_path = dir.join("model.json");
     let text = std::fs::read_to_string(&card_path)
@@ -86,6 +87,16 @@ pub fn load(dir: &Path) -> Result<(UNet, Params<f32>, ModelCard)> {
     })?;
     if card.format != FORMAT {
         let reason = format!("format '{}', expected '{FORMAT}'", card.format);
+        return Err(Error::Format { path: card_path, reason });
+    }
+    let norm = &card.normalizer;
+    let usable =
+        norm.mean.is_finite() && norm.std.is_finite() && norm.std > 0.0;
+    if norm.mode != NormMode::None && !usable {
+        let reason = format!(
+            "normalizer mean {} and std {} must be finite, std positive",
+            norm.mean, norm.std
+        );
         return Err(Error::Format { path: card_path, reason });
     }
     let (net, mut params) = UNet::init::<f32>(card.model.clone(), 0)?;
@@ -110,6 +121,10 @@ pub fn load(dir: &Path) -> Result<(UNet, Params<f32>, ModelCard)> {
         }
         let values: Vec<f32> =
             file.into_vec().map_err(|e| bad(format!("array {name}: {e}")))?;
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            let v = values[i];
+            return Err(bad(format!("array {name}, element {i} is {v}")));
+        }
         *params.get_mut(id) = ArrayD::from_shape_vec(IxDyn(&want), values)
             .expect("shape checked");
     }

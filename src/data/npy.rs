@@ -219,7 +219,11 @@ fn bad_dtype(path: &Path, array: &str, found: String) -> Error {
     Error::Dtype {
         path: path.into(),
         array: array.into(),
-        expected: "float32, float64 or an integer dtype".into(),
+        expected: if array == "X" {
+            "float32 or float64".into()
+        } else {
+            "float32, float64 or an integer dtype".into()
+        },
         found,
     }
 }

@@ -17,6 +17,7 @@ use super::{Adam, AdamConfig, Batch, Metrics, Mode, evaluate, train_batch};
 use crate::data::{Batches, Dataset};
 use crate::engine::Params;
 use crate::model::{Part, UNet};
+use crate::{Error, Result};
 
 /// The schedule of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,42 @@ impl Default for TrainConfig {
             seed: 0,
             eval_batch: 64,
         }
+    }
+}
+
+impl TrainConfig {
+    /// Checks the schedule and Adam's settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the first value out of range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(Error::Config(msg));
+        if self.epochs == 0 || self.batch_size == 0 || self.eval_batch == 0 {
+            return bad(
+                "epochs, batch size and eval batch must be at least 1".into()
+            );
+        }
+        let a = &self.adam;
+        if !(a.lr.is_finite() && a.lr > 0.0) {
+            return bad(format!(
+                "learning rate {} must be a positive number",
+                a.lr
+            ));
+        }
+        if !((0.0..1.0).contains(&a.beta1) && (0.0..1.0).contains(&a.beta2)) {
+            return bad(format!(
+                "Adam betas {} and {} must be in [0, 1)",
+                a.beta1, a.beta2
+            ));
+        }
+        if !(a.eps.is_finite() && a.eps > 0.0) {
+            return bad(format!(
+                "Adam epsilon {} must be a positive number",
+                a.eps
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -110,11 +147,16 @@ impl<'n> Trainer<'n> {
 
     /// One pass over `train` in this epoch's shuffled order. `on_batch`
     /// hears `(profiles done, profiles in all)` after each batch.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Diverged`] as soon as a batch's loss is not finite; the
+    /// parameters are then not worth saving.
     pub fn train_epoch(
         &mut self,
         train: &Dataset,
         on_batch: &mut dyn FnMut(usize, usize),
-    ) {
+    ) -> Result<()> {
         let order_seed =
             stream_seed(self.config.seed, 1000 + self.epoch as u64);
         let batches =
@@ -122,7 +164,7 @@ impl<'n> Trainer<'n> {
         let mut done = 0;
         for (index, idx) in batches.enumerate() {
             let batch = Batch::gather(train, &idx);
-            train_batch(
+            let losses = train_batch(
                 self.net,
                 &mut self.params,
                 &mut self.optimizers,
@@ -131,10 +173,24 @@ impl<'n> Trainer<'n> {
                 index,
                 &mut self.dropout_rng,
             );
+            let tasks = [("layer", losses.seg), ("area", losses.cls)];
+            if let Some((task, value)) = tasks
+                .into_iter()
+                .find_map(|(t, v)| v.filter(|v| !v.is_finite()).map(|v| (t, v)))
+            {
+                return Err(Error::Diverged {
+                    mode: self.config.mode.to_string(),
+                    epoch: self.epoch + 1,
+                    batch: index + 1,
+                    task,
+                    value,
+                });
+            }
             done += idx.len();
             on_batch(done, train.len());
         }
         self.epoch += 1;
+        Ok(())
     }
 
     /// Trains one epoch and measures both parts afterwards.
@@ -143,19 +199,19 @@ impl<'n> Trainer<'n> {
         train: &Dataset,
         test: Option<&Dataset>,
         on_batch: &mut dyn FnMut(usize, usize),
-    ) -> EpochRecord {
+    ) -> Result<EpochRecord> {
         let start = Instant::now();
-        self.train_epoch(train, on_batch);
+        self.train_epoch(train, on_batch)?;
         let train_seconds = start.elapsed().as_secs_f64();
         let eval = |data: &Dataset| {
             evaluate(self.net, &self.params, data, self.config.eval_batch)
         };
-        EpochRecord {
+        Ok(EpochRecord {
             mode: self.config.mode.to_string(),
             epoch: self.epoch,
             train_seconds,
             train: eval(train),
             test: test.map(eval),
-        }
+        })
     }
 }

@@ -56,22 +56,29 @@ pub struct FileArgs {
     pub y_cls: Option<PathBuf>,
 }
 
+/// How to split profiles into a training and a test part.
+#[derive(Args, Debug, Clone)]
+pub struct SplitArgs {
+    /// Group per profile, (N,) integers (e.g. hemi.npy). By default a
+    /// folder's hemi.npy is used when present.
+    #[arg(long, conflicts_with = "test_fraction")]
+    pub split_by: Option<PathBuf>,
+    /// The group held out for testing [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub test_group: Option<i64>,
+    /// Split at random with this test fraction instead of by group.
+    #[arg(long, conflicts_with = "test_group")]
+    pub test_fraction: Option<f64>,
+}
+
 /// Which data, how to split it, how to normalise it.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
     #[command(flatten)]
     pub files: FileArgs,
 
-    /// Group per profile, (N,) integers (e.g. hemi.npy). By default a
-    /// folder's hemi.npy is used when present.
-    #[arg(long)]
-    pub split_by: Option<PathBuf>,
-    /// The group held out for testing.
-    #[arg(long, default_value_t = 1)]
-    pub test_group: i64,
-    /// Split at random with this test fraction instead of by group.
-    #[arg(long)]
-    pub test_fraction: Option<f64>,
+    #[command(flatten)]
+    pub split: SplitArgs,
 
     /// z-score with training statistics: dataset, profile or none.
     #[arg(long, default_value = "dataset")]
@@ -88,27 +95,29 @@ pub struct ModelArgs {
     /// A JSON file with the model configuration (flags below override it).
     #[arg(long)]
     pub model_config: Option<PathBuf>,
-    /// Layer classes.
+    /// Layer classes [default: 6].
     #[arg(long)]
     pub n_layers: Option<usize>,
-    /// Areas.
+    /// Areas [default: 18].
     #[arg(long)]
     pub n_areas: Option<usize>,
-    /// Encoder filters per level, e.g. 16,32,64,128.
+    /// Encoder filters per level [default: 16,32,64,128].
     #[arg(long, value_delimiter = ',')]
     pub filters: Option<Vec<usize>>,
+    /// Channels of the bottleneck [default: 256].
     #[arg(long)]
     pub bottleneck: Option<usize>,
-    /// Convolution kernel size (odd).
+    /// Convolution kernel size, odd [default: 3].
     #[arg(long)]
     pub kernel: Option<usize>,
-    /// Hidden width of the classification head.
+    /// Hidden width of the classification head [default: 64].
     #[arg(long)]
     pub cls_hidden: Option<usize>,
-    /// transposed or nearest.
+    /// Upsampling in the decoder: transposed or nearest
+    /// [default: transposed].
     #[arg(long)]
     pub upsample: Option<String>,
-    /// Dropout after the bottleneck (training only).
+    /// Dropout after the bottleneck, training only [default: 0].
     #[arg(long)]
     pub dropout: Option<f64>,
 }
@@ -116,8 +125,10 @@ pub struct ModelArgs {
 /// The schedule.
 #[derive(Args, Debug, Clone)]
 pub struct ScheduleArgs {
+    /// Passes over the training part.
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
+    /// Profiles per optimisation step.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// Adam learning rate (each Adam in the alternating mode).
@@ -140,8 +151,8 @@ pub struct TrainArgs {
     /// alternating:RATIO[:cls-first].
     #[arg(long, default_value = "joint")]
     pub mode: String,
-    /// alpha for --mode joint.
-    #[arg(long)]
+    /// alpha for --mode joint (the weight of the layer loss).
+    #[arg(long, allow_negative_numbers = true)]
     pub alpha: Option<f32>,
     /// Where the model and metrics go.
     #[arg(long, default_value = "runs/train")]
@@ -184,6 +195,13 @@ pub struct EvaluateArgs {
     pub model: PathBuf,
     #[command(flatten)]
     pub files: FileArgs,
+    /// Which profiles to score: with a group file (--split-by, or
+    /// hemi.npy in the folder) only the test group, as in training.
+    #[command(flatten)]
+    pub split: SplitArgs,
+    /// Score every profile, ignoring any group file.
+    #[arg(long, conflicts_with_all = ["split_by", "test_group", "test_fraction"])]
+    pub all: bool,
 }
 
 #[derive(Args, Debug)]

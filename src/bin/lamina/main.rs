@@ -11,7 +11,9 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use args::{Cli, Command, DataArgs, FileArgs, ModelArgs, ScheduleArgs};
+use args::{
+    Cli, Command, DataArgs, FileArgs, ModelArgs, ScheduleArgs, SplitArgs,
+};
 use lamina::data::{self, DataFiles, NormMode};
 use lamina::experiment::{
     self, Observer, Prepared, RunResult, Source, SplitChoice,
@@ -44,6 +46,15 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        if n > cores {
+            log::warn!(
+                "--threads {n} is more than the {cores} cores here; expect it to be slower"
+            );
+        }
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
     log::info!("{} worker threads", rayon::current_num_threads());
@@ -100,6 +111,9 @@ fn model_config(a: &ModelArgs) -> Result<UNetConfig> {
 fn data_files(a: &FileArgs) -> Result<Option<DataFiles>> {
     let mut files = match (&a.data, &a.x) {
         (Some(dir), _) => {
+            if !dir.exists() {
+                bail!("--data {}: no such folder", dir.display());
+            }
             if !dir.is_dir() {
                 bail!("--data {}: not a folder", dir.display());
             }
@@ -139,6 +153,37 @@ fn check_length(path: &Path, found: usize, net: &UNet) -> Result<()> {
     Ok(())
 }
 
+/// The split the flags ask for, `None` when they name none and the data
+/// folder has no `hemi.npy`.
+fn split_choice(
+    dir: Option<&Path>,
+    a: &SplitArgs,
+    seed: u64,
+) -> Result<Option<SplitChoice>> {
+    let hemi = dir.map(|d| d.join("hemi.npy")).filter(|p| p.is_file());
+    let test_group = a.test_group.unwrap_or(1);
+    Ok(match (a.test_fraction, &a.split_by, hemi) {
+        (Some(test_fraction), _, _) => {
+            Some(SplitChoice::Random { test_fraction, seed })
+        }
+        (None, Some(path), _) => {
+            Some(SplitChoice::ByGroupFile { path: path.clone(), test_group })
+        }
+        (None, None, Some(path)) => {
+            log::info!(
+                "splitting by {} (found beside the data)",
+                path.display()
+            );
+            Some(SplitChoice::ByGroupFile { path, test_group })
+        }
+        (None, None, None) if a.test_group.is_some() => bail!(
+            "--test-group needs a group file: --split-by FILE, or hemi.npy \
+             in the --data folder"
+        ),
+        (None, None, None) => None,
+    })
+}
+
 /// Loads or generates, splits and normalises the data.
 fn prepare(
     a: &DataArgs,
@@ -150,27 +195,8 @@ fn prepare(
         Some(files) => Source::Files(files),
         None => Source::Synthetic { n: a.synth_n, length: model.length, seed },
     };
-    let hemi = a
-        .files
-        .data
-        .as_ref()
-        .map(|d| d.join("hemi.npy"))
-        .filter(|p| p.is_file());
-    let split = match (&a.test_fraction, &a.split_by, hemi) {
-        (Some(f), _, _) => SplitChoice::Random { test_fraction: *f, seed },
-        (None, Some(path), _) => SplitChoice::ByGroupFile {
-            path: path.clone(),
-            test_group: a.test_group,
-        },
-        (None, None, Some(path)) => {
-            log::info!(
-                "splitting by {} (found beside the data)",
-                path.display()
-            );
-            SplitChoice::ByGroupFile { path, test_group: a.test_group }
-        }
-        (None, None, None) => SplitChoice::Random { test_fraction: 0.2, seed },
-    };
+    let split = split_choice(a.files.data.as_deref(), &a.split, seed)?
+        .unwrap_or(SplitChoice::Random { test_fraction: 0.2, seed });
     let norm: NormMode = a.norm.parse()?;
     let prepared = experiment::prepare(
         &source,
@@ -180,7 +206,12 @@ fn prepare(
         model.n_areas,
     )?;
     model.length = prepared.train.profile_len();
-    model.validate()?;
+    model.validate().with_context(|| {
+        format!(
+            "the data's profiles have {} samples, which this model cannot take",
+            model.length
+        )
+    })?;
     eprintln!("{}", prepared.description);
     Ok(prepared)
 }
@@ -258,6 +289,27 @@ fn save_run(
     Ok(())
 }
 
+/// The files a run writes into its folder.
+const RUN_FILES: [&str; 4] =
+    ["model.npz", "model.json", "metrics.csv", "metrics.json"];
+
+/// Fails early, before any work, if `dir` cannot be created or one of
+/// the files to be written there is in the way (a folder of that name),
+/// so a run does not fail after writing half of its files.
+fn ensure_outputs(dir: &Path, names: &[&str]) -> Result<()> {
+    ensure_dir(dir)?;
+    for name in names {
+        let path = dir.join(name);
+        if path.is_dir() {
+            bail!(
+                "cannot write {}: a folder of that name is in the way",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Fails early if `dir` cannot be created, before any training.
 fn ensure_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| {
@@ -268,6 +320,9 @@ fn ensure_dir(dir: &Path) -> Result<()> {
 fn train(a: args::TrainArgs) -> Result<()> {
     let mut mode: Mode = a.mode.parse()?;
     if let Some(alpha) = a.alpha {
+        if a.mode.contains(':') {
+            bail!("--mode {} already sets alpha; drop --alpha {alpha}", a.mode);
+        }
         match mode {
             Mode::Joint { .. } if (0.0..=1.0).contains(&alpha) => {
                 mode = Mode::Joint { alpha }
@@ -278,8 +333,9 @@ fn train(a: args::TrainArgs) -> Result<()> {
     }
     let mut model = model_config(&a.model)?;
     let cfg = schedule(&a.schedule, mode);
+    cfg.validate()?;
+    ensure_outputs(&a.out, &RUN_FILES)?;
     let data = prepare(&a.data, &mut model, cfg.seed)?;
-    ensure_dir(&a.out)?;
 
     let run = run_with_progress(&data, &model, &cfg)?;
     save_run(&a.out, &run, &data, &cfg)?;
@@ -294,26 +350,34 @@ fn compare(a: args::CompareArgs) -> Result<()> {
         }
         None => experiment::default_modes(),
     };
+    let folders: Vec<String> =
+        modes.iter().map(|m| m.to_string().replace(':', "_")).collect();
+    for (i, f) in folders.iter().enumerate() {
+        if folders[..i].contains(f) {
+            bail!("--modes names {} twice", modes[i]);
+        }
+    }
     let mut model = model_config(&a.model)?;
+    for &mode in &modes {
+        schedule(&a.schedule, mode).validate()?;
+    }
+    ensure_outputs(&a.out, &["compare.md", "compare.json"])?;
+    for f in &folders {
+        ensure_outputs(&a.out.join(f), &RUN_FILES)?;
+    }
     let data = prepare(&a.data, &mut model, a.schedule.seed)?;
-    ensure_dir(&a.out)?;
 
     let mut runs = Vec::new();
-    for &mode in &modes {
+    for (&mode, folder) in modes.iter().zip(&folders) {
         let cfg = schedule(&a.schedule, mode);
         let run = run_with_progress(&data, &model, &cfg)?;
-        save_run(
-            &a.out.join(mode.to_string().replace(':', "_")),
-            &run,
-            &data,
-            &cfg,
-        )?;
+        save_run(&a.out.join(folder), &run, &data, &cfg)?;
         runs.push(run);
     }
 
     let table = report::compare_table(&runs);
     println!(
-        "\nHeld-out metrics after {} epochs ({}):\n\n{table}",
+        "\nHeld-out metrics after {} epoch(s) ({}):\n\n{table}",
         a.schedule.epochs, data.description
     );
     lamina::report::write_compare(&a.out, &runs, &data.description)?;
@@ -325,7 +389,7 @@ fn predict(a: args::PredictArgs) -> Result<()> {
     let (net, params, card) = saved::load(&a.model)?;
     let x = data::load_x(&a.x)?;
     check_length(&a.x, x.ncols(), &net)?;
-    ensure_dir(&a.out)?;
+    ensure_outputs(&a.out, &["layers.npy", "areas.npy"])?;
     let x = card.normalizer.apply(&x);
     let (layers, areas) =
         lamina::train::predict(&net, &params, &x, card.train.eval_batch);
@@ -347,12 +411,24 @@ fn evaluate(a: args::EvaluateArgs) -> Result<()> {
             "name the data to evaluate on with --data DIR or --x/--y-seg/--y-cls"
         );
     };
-    let mut ds = data::load(&files, net.config.n_layers, net.config.n_areas)?;
-    check_length(&files.x, ds.profile_len(), &net)?;
+    let all = data::load(&files, net.config.n_layers, net.config.n_areas)?;
+    check_length(&files.x, all.profile_len(), &net)?;
+    let split = if a.all {
+        None
+    } else {
+        split_choice(a.files.data.as_deref(), &a.split, card.train.seed)?
+    };
+    let (mut ds, scope) = match split {
+        Some(split) => {
+            let (_, test, how) = experiment::split_data(&all, &split)?;
+            (test, format!("the test part ({how})"))
+        }
+        None => (all, "every profile".to_string()),
+    };
     ds.x = card.normalizer.apply(&ds.x);
     let m = lamina::train::evaluate(&net, &params, &ds, card.train.eval_batch);
     println!(
-        "profiles {}\nlayer accuracy {:.4}\narea accuracy {:.4}\nlayer loss {:.4}\narea loss {:.4}",
+        "scored {} profiles: {scope}\nlayer accuracy {:.4}\narea accuracy {:.4}\nlayer loss {:.4}\narea loss {:.4}",
         ds.len(),
         m.seg_acc,
         m.cls_acc,

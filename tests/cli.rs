@@ -1,0 +1,195 @@
+//! The `lamina` binary as a user drives it: each command's happy path on
+//! small synthetic data, and the mistakes a user makes, each of which
+//! must exit non-zero, say what is wrong and leave earlier outputs
+//! intact.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A scratch folder removed at the end of the test.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir()
+            .join(format!("lamina-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn lamina(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lamina")).args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A tiny model, so each training run takes well under a second.
+const TINY: [&str; 8] = [
+    "--filters",
+    "4,8",
+    "--bottleneck",
+    "8",
+    "--cls-hidden",
+    "8",
+    "--synth-n",
+    "144",
+];
+
+fn train_tiny(out: &Path, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["train", "--epochs", "1", "--out", out.to_str().unwrap()];
+    args.extend(TINY);
+    args.extend(extra);
+    lamina(&args)
+}
+
+fn synth(dir: &Path, n: &str) {
+    let out = lamina(&["synth", "--n", n, "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn train_evaluate_predict_round_trip() {
+    let s = Scratch::new("round");
+    let data = s.join("data");
+    synth(&data, "144");
+    let model = s.join("model");
+    let out = train_tiny(&model, &["--data", data.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for f in ["model.npz", "model.json", "metrics.csv", "metrics.json"] {
+        assert!(model.join(f).is_file(), "{f} missing");
+    }
+    // The folder's hemi.npy splits it: 72 profiles per group.
+    assert!(stderr(&out).contains("72 train, 72 test"), "{}", stderr(&out));
+
+    let out = lamina(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.starts_with("scored 72 profiles: the test part"), "{text}");
+    let out = lamina(&[
+        "evaluate",
+        "--all",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("scored 144 profiles: every profile")
+    );
+
+    let pred = s.join("pred");
+    let out = lamina(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        data.join("X.npy").to_str().unwrap(),
+        "--out",
+        pred.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("layers.npy (144, 256) and areas.npy (144, 18)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_diverging_run_fails_and_keeps_the_old_model() {
+    let s = Scratch::new("diverge");
+    let model = s.join("model");
+    assert!(train_tiny(&model, &[]).status.success());
+    let before = std::fs::read(model.join("model.npz")).unwrap();
+
+    let out = train_tiny(&model, &["--lr", "1e12"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("training diverged"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(model.join("model.npz")).unwrap(), before);
+}
+
+#[test]
+fn bad_flags_are_refused_before_any_work() {
+    let s = Scratch::new("flags");
+    let out_dir = s.join("never");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--lr", "nan"], "learning rate NaN"),
+        (&["--lr=-1"], "learning rate -1"),
+        (&["--mode", "joint:0.3", "--alpha", "0.7"], "already sets alpha"),
+        (&["--test-group", "3"], "--test-group needs a group file"),
+        (&["--kernel", "4"], "kernel 4 must be odd"),
+    ];
+    for (extra, message) in cases {
+        let out = train_tiny(&out_dir, extra);
+        assert!(!out.status.success(), "{extra:?} succeeded");
+        assert!(stderr(&out).contains(message), "{extra:?}: {}", stderr(&out));
+        assert!(!out_dir.join("model.npz").exists());
+    }
+    let out = lamina(&[
+        "compare",
+        "--modes",
+        "seg,seg",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(stderr(&out).contains("names seg twice"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_data_names_the_file_and_writes_nothing() {
+    let s = Scratch::new("data");
+    let data = s.join("data");
+    synth(&data, "36");
+    // Y_cls of another data set: 18 profiles where X has 36.
+    synth(&s.join("other"), "18");
+    std::fs::copy(s.join("other/Y_cls.npy"), data.join("Y_cls.npy")).unwrap();
+    let out_dir = s.join("out");
+    let out = train_tiny(&out_dir, &["--data", data.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let msg = stderr(&out);
+    assert!(
+        msg.contains("Y_cls.npy")
+            && msg.contains("(36,)")
+            && msg.contains("(18,)"),
+        "{msg}"
+    );
+    assert!(!out_dir.join("model.npz").exists());
+    assert_eq!(msg.matches("No such file").count(), 0);
+
+    let out =
+        train_tiny(&out_dir, &["--data", s.join("missing").to_str().unwrap()]);
+    assert!(stderr(&out).contains("no such folder"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_folder_in_the_way_stops_the_run_before_training() {
+    let s = Scratch::new("inway");
+    let model = s.join("model");
+    std::fs::create_dir_all(model.join("metrics.json")).unwrap();
+    let out = train_tiny(&model, &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("a folder of that name is in the way"));
+    assert!(!model.join("model.npz").exists());
+}
