@@ -60,6 +60,10 @@ fn measure(
     (rates[rates.len() / 2], rates[0], rates[rates.len() - 1])
 }
 
+/// As in the binary: the allocator lamina ships with.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--threads") {

@@ -34,6 +34,11 @@ struct Args {
     seed: u64,
 }
 
+/// mimalloc keeps freed blocks for reuse; glibc returns large ones to
+/// the OS and faults them back in on the next step (see DESIGN.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     match run(Args::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -4,17 +4,25 @@
 //! Layout: `x (B, L, Ci)`, `w (K, Ci, Co)`, `b (Co)`, `y (B, L, Co)`.
 //! With channels last, the `K * Ci` inputs that one output position reads
 //! are contiguous in the padded input, and the window of position `l + 1`
-//! starts `Ci` elements after that of `l`. So one convolution is one
-//! matrix product per profile over a strided view of the input, with no
-//! im2col copy: `y_b[L, Co] = xpad_b[L, K*Ci] (row stride Ci) * w[K*Ci, Co]`.
+//! starts `Ci` elements after that of `l`. Pad every profile with `p`
+//! zero rows on each side and lay the profiles end to end: then the
+//! windows of *all* positions of *all* profiles are the rows of one
+//! strided matrix `xpad[B*(L+2p) - 2p, K*Ci]` (row stride `Ci`), and the
+//! whole batch is one matrix product with `w[K*Ci, Co]`, with no im2col
+//! copy. The `2p` rows that straddle two profiles are computed and
+//! dropped; in exchange the weights are packed once per product instead
+//! of once per profile.
 //!
-//! Parallelism: profiles run in parallel in the forward and input
-//! passes; the weight gradient splits its rows instead, and each row sums
-//! over profiles in order, so results are the same for any thread count.
+//! Parallelism: threads take fixed blocks of output rows, never parts of
+//! a sum, so results are the same bits for any thread count.
 
 use rayon::prelude::*;
 
 use crate::engine::{Float, Mat, gemm};
+
+/// Rows of a product one task computes (fixed: never from the thread
+/// count, so the split cannot change any result).
+const ROWS_PER_TASK: usize = 128;
 
 /// The sizes of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +43,12 @@ impl Conv1dShape {
     fn padded_len(&self) -> usize {
         self.len + 2 * self.pad()
     }
+
+    /// Rows of the batch-wide window matrix: every position of the
+    /// padded profiles laid end to end, less the last `2p`.
+    fn window_rows(&self) -> usize {
+        self.batch * self.padded_len() - 2 * self.pad()
+    }
 }
 
 /// Copies `x (B, L, C)` into `(B, L + 2p, C)` with `p` zero rows on each
@@ -49,11 +63,36 @@ pub(crate) fn pad_profiles<T: Float>(
     let row = len * channels;
     let padded_row = (len + 2 * pad) * channels;
     let mut out = vec![T::zero(); batch * padded_row];
-    for (src, dst) in x.chunks_exact(row).zip(out.chunks_exact_mut(padded_row))
-    {
-        dst[pad * channels..pad * channels + row].copy_from_slice(src);
-    }
+    out.par_chunks_mut(padded_row).zip(x.par_chunks(row)).for_each(
+        |(dst, src)| {
+            dst[pad * channels..pad * channels + row].copy_from_slice(src);
+        },
+    );
     out
+}
+
+/// `out[rows, n] = windows(src)[rows, width] * w[width, n]`, where row
+/// `r` of the window matrix starts at `src[r * stride]`; in parallel
+/// over fixed blocks of rows.
+fn windows_times<T: Float>(
+    src: &[T],
+    stride: usize,
+    width: usize,
+    w: Mat<'_, T>,
+    out: &mut [T],
+) {
+    let n = w.cols;
+    out.par_chunks_mut(ROWS_PER_TASK * n).enumerate().for_each(|(t, out_t)| {
+        let rows = out_t.len() / n;
+        let a = Mat::strided(
+            &src[t * ROWS_PER_TASK * stride..],
+            rows,
+            width,
+            stride,
+            1,
+        );
+        gemm(T::one(), a, w, T::zero(), out_t, n);
+    });
 }
 
 /// `y = conv(x, w) + b`; `y` is overwritten.
@@ -70,23 +109,25 @@ pub fn conv1d_forward<T: Float>(
 ) {
     check(s, x, w, y);
     assert_eq!(b.len(), s.c_out, "conv1d: bias length");
-    let xpad = pad_profiles(x, s.batch, s.len, s.c_in, s.pad());
+    let (p, lp, co) = (s.pad(), s.padded_len(), s.c_out);
     let window = s.kernel * s.c_in;
+    let w = Mat::rows(w, window, co);
+    if s.batch == 0 {
+        return;
+    }
 
-    y.par_chunks_mut(s.len * s.c_out).enumerate().for_each(|(i, y_b)| {
-        for row in y_b.chunks_exact_mut(s.c_out) {
-            row.copy_from_slice(b);
+    let xpad = pad_profiles(x, s.batch, s.len, s.c_in, p);
+    let mut y_ext = vec![T::zero(); s.window_rows() * co];
+    windows_times(&xpad, s.c_in, window, w, &mut y_ext);
+
+    // Keep the rows of real positions, adding the bias.
+    y.par_chunks_mut(s.len * co).enumerate().for_each(|(i, y_b)| {
+        let src = &y_ext[i * lp * co..][..s.len * co];
+        for (dst, src) in y_b.chunks_exact_mut(co).zip(src.chunks_exact(co)) {
+            for ((d, &v), &bias) in dst.iter_mut().zip(src).zip(b) {
+                *d = v + bias;
+            }
         }
-        let xpad_b = &xpad[i * s.padded_len() * s.c_in..];
-        let a = Mat::strided(xpad_b, s.len, window, s.c_in, 1);
-        gemm(
-            T::one(),
-            a,
-            Mat::rows(w, window, s.c_out),
-            T::one(),
-            y_b,
-            s.c_out,
-        );
     });
 }
 
@@ -100,6 +141,10 @@ pub fn conv1d_backward_input<T: Float>(
 ) {
     check(s, dx, w, dy);
     let (k, ci, co) = (s.kernel, s.c_in, s.c_out);
+    let lp = s.padded_len();
+    if s.batch == 0 {
+        return;
+    }
 
     // w_flip[k', o, i] = w[K - 1 - k', i, o]
     let mut w_flip = vec![T::zero(); w.len()];
@@ -113,14 +158,29 @@ pub fn conv1d_backward_input<T: Float>(
     }
 
     let dypad = pad_profiles(dy, s.batch, s.len, co, s.pad());
+    let mut dx_ext = vec![T::zero(); s.window_rows() * ci];
+    windows_times(
+        &dypad,
+        co,
+        k * co,
+        Mat::rows(&w_flip, k * co, ci),
+        &mut dx_ext,
+    );
+
     dx.par_chunks_mut(s.len * ci).enumerate().for_each(|(i, dx_b)| {
-        let dypad_b = &dypad[i * s.padded_len() * co..];
-        let a = Mat::strided(dypad_b, s.len, k * co, co, 1);
-        gemm(T::one(), a, Mat::rows(&w_flip, k * co, ci), T::one(), dx_b, ci);
+        super::elementwise::axpy(
+            T::one(),
+            &dx_ext[i * lp * ci..][..s.len * ci],
+            dx_b,
+        );
     });
 }
 
 /// `dw += d(loss)/dw` and `db += d(loss)/db`.
+///
+/// `dw[(k, i), o] = sum over all window rows q of xpad[q + k, i] *
+/// dy_ext[q, o]`, where `dy_ext` is `dy` with zero rows where a window
+/// straddles two profiles, which is the padded `dy` shifted by `p` rows.
 pub fn conv1d_backward_weight<T: Float>(
     s: &Conv1dShape,
     x: &[T],
@@ -130,28 +190,26 @@ pub fn conv1d_backward_weight<T: Float>(
 ) {
     check(s, x, dw, dy);
     assert_eq!(db.len(), s.c_out, "conv1d: bias gradient length");
-    let xpad = pad_profiles(x, s.batch, s.len, s.c_in, s.pad());
+    let (p, co) = (s.pad(), s.c_out);
+    let window = s.kernel * s.c_in;
+    if s.batch == 0 {
+        return;
+    }
+    let xpad = pad_profiles(x, s.batch, s.len, s.c_in, p);
+    let dypad = pad_profiles(dy, s.batch, s.len, co, p);
+    let rows = s.window_rows();
+    let dy_ext = Mat::rows(&dypad[p * co..], rows, co);
 
-    // Row r of dw[(k, ci), co] is column r of each profile's window
-    // matrix; rows split across threads, profiles summed in order.
-    // A fixed task size, not one derived from the thread count, so the
-    // split never depends on the machine.
-    let rows_per_task = 32;
-    dw.par_chunks_mut(rows_per_task * s.c_out).enumerate().for_each(
-        |(t, dw_t)| {
-            let r0 = t * rows_per_task;
-            let rows = dw_t.len() / s.c_out;
-            for i in 0..s.batch {
-                let xpad_b = &xpad[i * s.padded_len() * s.c_in + r0..];
-                let a_t = Mat::strided(xpad_b, rows, s.len, 1, s.c_in);
-                let dy_b = &dy[i * s.len * s.c_out..(i + 1) * s.len * s.c_out];
-                let b = Mat::rows(dy_b, s.len, s.c_out);
-                gemm(T::one(), a_t, b, T::one(), dw_t, s.c_out);
-            }
-        },
-    );
+    // Row r of dw is column r of the window matrix: one product per
+    // fixed block of rows, each summing over every window row in order.
+    dw.par_chunks_mut(ROWS_PER_TASK * co).enumerate().for_each(|(t, dw_t)| {
+        let r0 = t * ROWS_PER_TASK;
+        let a_t = Mat::strided(&xpad[r0..], dw_t.len() / co, rows, 1, s.c_in);
+        gemm(T::one(), a_t, dy_ext, T::one(), dw_t, co);
+    });
+    debug_assert!(window * co == dw.len());
 
-    super::sum_rows(dy, s.c_out, db);
+    super::sum_rows(dy, co, db);
 }
 
 fn check<T>(s: &Conv1dShape, x: &[T], w: &[T], y: &[T]) {

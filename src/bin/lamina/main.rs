@@ -22,6 +22,11 @@ use lamina::model::{UNet, UNetConfig};
 use lamina::train::{AdamConfig, EpochRecord, Mode, TrainConfig};
 use lamina::{report, saved};
 
+/// mimalloc keeps freed blocks for reuse; glibc returns large ones to
+/// the OS and faults them back in on the next step (see DESIGN.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = match cli.verbose {
