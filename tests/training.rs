@@ -148,3 +148,19 @@ fn mode_strings_cover_the_issue_modes() {
     let names: Vec<String> = modes.iter().map(|m| m.to_string()).collect();
     assert_eq!(names, ["seg", "cls", "joint:0.5", "joint:1", "alternating"]);
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let data = synthetic(144);
+    let in_pool = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| run(&data, "alternating", 1, 1e-3))
+    };
+    let (one, three) = (in_pool(1), in_pool(3));
+    let n = assert_same_bits(&one, &three, &Part::ALL);
+    assert_eq!(n, one.params.num_scalars());
+    assert_eq!(one.records[0].test, three.records[0].test);
+}
