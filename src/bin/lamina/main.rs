@@ -449,6 +449,13 @@ fn synth(a: args::SynthArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
+    if !a.length.is_multiple_of(16) {
+        log::warn!(
+            "profiles of length {} cannot feed the default four-level \
+             U-Net (it needs a multiple of 16)",
+            a.length
+        );
+    }
     let cfg = data::SynthConfig {
         n: a.n,
         length: a.length,
