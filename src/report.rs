@@ -54,25 +54,25 @@ pub fn write_metrics(dir: &Path, records: &[EpochRecord]) -> Result<()> {
     write_atomic(&dir.join("metrics.json"), |w| w.write_all(json.as_bytes()))
 }
 
-/// One line for an epoch, as printed while training.
+/// One line for an epoch, as printed while training: accuracy and loss
+/// of each task as `train/test`.
 pub fn epoch_line(r: &EpochRecord) -> String {
-    let part = |m: &Metrics| {
-        format!(
-            "layer loss {:.4} acc {:.3}, area loss {:.4} acc {:.3}",
-            m.seg_loss, m.seg_acc, m.cls_loss, m.cls_acc
-        )
+    let t = r.test.as_ref();
+    let pair = |train: f64, test: Option<f64>, digits: usize| match test {
+        Some(v) => format!("{train:.digits$}/{v:.digits$}"),
+        None => format!("{train:.digits$}"),
     };
-    let mut line = format!(
-        "{:<12} epoch {:>3} {:>6.1}s | train {}",
+    format!(
+        "{} epoch {} ({:.1}s) {}: layer acc {} loss {}, area acc {} loss {}",
         r.mode,
         r.epoch,
         r.train_seconds,
-        part(&r.train)
-    );
-    if let Some(t) = &r.test {
-        let _ = write!(line, " | test {}", part(t));
-    }
-    line
+        if t.is_some() { "train/test" } else { "train" },
+        pair(r.train.seg_acc, t.map(|m| m.seg_acc), 3),
+        pair(r.train.seg_loss, t.map(|m| m.seg_loss), 3),
+        pair(r.train.cls_acc, t.map(|m| m.cls_acc), 3),
+        pair(r.train.cls_loss, t.map(|m| m.cls_loss), 3),
+    )
 }
 
 /// The held-out table of a comparison, as Markdown. A head the mode
@@ -144,6 +144,19 @@ mod tests {
             train: m,
             test: test.then_some(m),
         }
+    }
+
+    #[test]
+    fn epoch_line_pairs_train_and_test() {
+        assert_eq!(
+            epoch_line(&record(3, true)),
+            "joint:0.5 epoch 3 (1.5s) train/test: layer acc 0.750/0.750 \
+             loss 0.500/0.500, area acc 0.250/0.250 loss 2.000/2.000"
+        );
+        assert!(
+            epoch_line(&record(1, false))
+                .contains("train: layer acc 0.750 loss")
+        );
     }
 
     #[test]
