@@ -120,7 +120,13 @@ pub fn split_data(
             (Split::Random { test_fraction: *test_fraction, seed: *seed }, how)
         }
     };
-    let (train_idx, test_idx) = data::split_indices(all.len(), &split)?;
+    let (train_idx, test_idx) = data::split_indices(all.len(), &split)
+        .map_err(|e| match e {
+            Error::Config(msg) => {
+                Error::Config(format!("split ({how}): {msg}"))
+            }
+            e => e,
+        })?;
     Ok((all.take(&train_idx), all.take(&test_idx), how))
 }
 
@@ -131,7 +137,7 @@ fn warn_unlabelled(part: &Dataset, name: &str) {
         if labels.n_labelled() == 0 {
             log::warn!(
                 "the {name} part has no {task} label (all -1 or zero \
-                 rows): its {task} loss and accuracy will read 0"
+                 rows): its {task} loss and accuracy read n/a"
             );
         }
     }
@@ -183,6 +189,19 @@ pub fn run_mode(
             model.length,
             data.train.profile_len()
         )));
+    }
+    let (trains_seg, trains_cls) = train.mode.trained_heads();
+    for (trains, labels, task) in [
+        (trains_seg, &data.train.seg, "layer"),
+        (trains_cls, &data.train.cls, "area"),
+    ] {
+        if trains && labels.n_labelled() == 0 {
+            return Err(Error::Config(format!(
+                "mode {} trains on {task} labels, but the training part has \
+                 none (all -1 or zero rows)",
+                train.mode
+            )));
+        }
     }
     let (net, params) = UNet::init::<f32>(model.clone(), train.seed)?;
     let start = Instant::now();

@@ -20,10 +20,9 @@ pub fn metrics_csv(records: &[EpochRecord]) -> String {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     let cells = |m: Option<&Metrics>| match m {
-        Some(m) => format!(
-            "{:.6},{:.6},{:.6},{:.6}",
-            m.seg_loss, m.cls_loss, m.seg_acc, m.cls_acc
-        ),
+        Some(m) => [m.seg_loss, m.cls_loss, m.seg_acc, m.cls_acc]
+            .map(|v| if v.is_nan() { String::new() } else { format!("{v:.6}") })
+            .join(","),
         None => ",,,".to_string(),
     };
     for r in records {
@@ -54,13 +53,18 @@ pub fn write_metrics(dir: &Path, records: &[EpochRecord]) -> Result<()> {
     write_atomic(&dir.join("metrics.json"), |w| w.write_all(json.as_bytes()))
 }
 
+/// `v` with `digits` decimals, or `n/a` for NaN (a task without labels).
+pub fn number(v: f64, digits: usize) -> String {
+    if v.is_nan() { "n/a".to_string() } else { format!("{v:.digits$}") }
+}
+
 /// One line for an epoch, as printed while training: accuracy and loss
 /// of each task as `train/test`.
 pub fn epoch_line(r: &EpochRecord) -> String {
     let t = r.test.as_ref();
     let pair = |train: f64, test: Option<f64>, digits: usize| match test {
-        Some(v) => format!("{train:.digits$}/{v:.digits$}"),
-        None => format!("{train:.digits$}"),
+        Some(v) => format!("{}/{}", number(train, digits), number(v, digits)),
+        None => number(train, digits),
     };
     format!(
         "{} epoch {} ({:.1}s) {}: layer acc {} loss {}, area acc {} loss {}",
@@ -87,9 +91,9 @@ pub fn compare_table(runs: &[RunResult]) -> String {
         let last = run.last();
         let t = last.test.unwrap_or_default();
         let cell = |trained: bool, v: f64| {
-            if trained { format!("{v:.3}") } else { "-".to_string() }
+            if trained { number(v, 3) } else { "-".to_string() }
         };
-        let (seg, cls) = (run.mode.trains_seg(), run.mode.trains_cls());
+        let (seg, cls) = run.mode.trained_heads();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {:.1} | {:.0} |",

@@ -1,6 +1,7 @@
 //! The real BigBrain profiles of `../shared/data/bigbrain/dk18-small`,
 //! which sit beside the checkout in development and CI but not on a
-//! user's machine. Without them each test says so and passes.
+//! user's machine (`LAMINA_BIGBRAIN=DIR` points elsewhere). Without
+//! them each test prints that it skipped and passes.
 
 use std::path::PathBuf;
 
@@ -9,14 +10,19 @@ use lamina::experiment::{self, Observer, Source, SplitChoice};
 use lamina::model::UNetConfig;
 use lamina::train::{AdamConfig, Mode, TrainConfig};
 
+/// The data folder: `LAMINA_BIGBRAIN` if set, else beside the checkout.
 fn bigbrain() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/bigbrain/dk18-small");
+    let dir = match std::env::var_os("LAMINA_BIGBRAIN") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/bigbrain/dk18-small"),
+    };
     if dir.join("X.npy").is_file() {
         Some(dir)
     } else {
         eprintln!(
-            "skipped: {} not found (the BigBrain data is not shipped with lamina)",
+            "skipped: {} not found (the BigBrain data is not shipped with \
+             lamina; set LAMINA_BIGBRAIN to its dk18-small folder)",
             dir.display()
         );
         None

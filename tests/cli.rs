@@ -193,3 +193,70 @@ fn a_folder_in_the_way_stops_the_run_before_training() {
     assert!(stderr(&out).contains("a folder of that name is in the way"));
     assert!(!model.join("model.npz").exists());
 }
+
+#[test]
+fn files_lamina_did_not_write_are_kept_unless_forced() {
+    let s = Scratch::new("keep");
+    let data = s.join("data");
+    synth(&data, "36");
+    let before = std::fs::read(data.join("X.npy")).unwrap();
+    let out = lamina(&["synth", "--n", "18", "--out", data.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("X.npy already exists"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(data.join("X.npy")).unwrap(), before);
+
+    // A user's own metrics.csv in --out is not an earlier lamina run.
+    let out_dir = s.join("mine");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("metrics.csv"), "my notes").unwrap();
+    let out = train_tiny(&out_dir, &[]);
+    assert!(
+        stderr(&out).contains("holds no earlier lamina run"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("metrics.csv")).unwrap(),
+        "my notes"
+    );
+    assert!(train_tiny(&out_dir, &["--force"]).status.success());
+}
+
+#[test]
+fn model_flags_are_blamed_on_themselves_and_unlabelled_tasks_refused() {
+    let s = Scratch::new("blame");
+    let out = train_tiny(&s.join("a"), &["--kernel", "0"]);
+    let msg = stderr(&out);
+    assert!(
+        msg.contains("kernel 0 must be odd") && !msg.contains("data"),
+        "{msg}"
+    );
+
+    // Area labels all -1: the cls mode has nothing to learn from.
+    let data = s.join("data");
+    synth(&data, "36");
+    let y = std::fs::read(data.join("Y_cls.npy")).unwrap();
+    let header = y.len() - 36 * 8; // int64 labels after the header
+    let mut unlabelled = y[..header].to_vec();
+    unlabelled.extend(std::iter::repeat_n(0xffu8, 36 * 8));
+    std::fs::write(data.join("Y_cls.npy"), unlabelled).unwrap();
+    let out = train_tiny(
+        &s.join("b"),
+        &["--data", data.to_str().unwrap(), "--mode", "cls"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out)
+            .contains("trains on area labels, but the training part has none"),
+        "{}",
+        stderr(&out)
+    );
+    let out = train_tiny(
+        &s.join("c"),
+        &["--data", data.to_str().unwrap(), "--mode", "seg"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(s.join("c/metrics.csv")).unwrap();
+    // No area labels: the area cells are empty, not 0.
+    assert!(csv.lines().nth(1).unwrap().contains(",,"), "{csv}");
+}

@@ -192,6 +192,18 @@ fn labels(
     n_classes: usize,
     kind: &str,
 ) -> Result<Labels> {
+    // Keras users keep integer labels as (N, L, 1) or (N, 1): drop the
+    // trailing axis of length 1.
+    let raw = match raw {
+        NpyArray::Int { values, dtype }
+            if values.ndim() == rows.len() + 1
+                && values.shape()[rows.len()] == 1 =>
+        {
+            let values = values.index_axis_move(Axis(rows.len()), 0);
+            NpyArray::Int { values, dtype }
+        }
+        other => other,
+    };
     let mut with_k = rows.to_vec();
     with_k.push(n_classes);
     let (rows_str, k_str) = (shape_str(rows), shape_str(&with_k));

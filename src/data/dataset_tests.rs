@@ -46,6 +46,18 @@ fn loads_keras_layout() {
 }
 
 #[test]
+fn integer_labels_with_a_trailing_axis_of_one_load_as_indices() {
+    let (_dir, files) = fixture("ds-trailing1");
+    let seg = Array3::from_shape_fn((N, L, 1), |(_, j, _)| (j * 6 / L) as u8);
+    npy::write(&files.y_seg, &seg).unwrap();
+    npy::write(&files.y_cls, &array![[0i64], [17], [5], [-1]]).unwrap();
+    let ds = load(&files, 6, 18).unwrap();
+    let Labels::Classes(seg) = &ds.seg else { panic!() };
+    assert_eq!((seg.shape(), seg[[1, 7]]), (&[N, L][..], 5));
+    assert_eq!(ds.cls, Labels::Classes(array![0, 17, 5, -1].into_dyn()));
+}
+
+#[test]
 fn loads_2d_f64_x_and_one_hot_labels() {
     let (_dir, files) = fixture("ds-onehot");
     let x = Array2::from_shape_fn((N, L), |(i, j)| 0.5 + (i * L + j) as f64);

@@ -80,22 +80,23 @@ impl UNetConfig {
     /// [`Error::Config`] naming the first field out of range, including
     /// a length the encoder cannot halve `filters.len()` times.
     pub fn validate(&self) -> Result<()> {
+        self.validate_sizes()?;
+        self.validate_length()
+    }
+
+    /// Checks everything but the input length (which comes from the
+    /// data), so a bad flag is reported before any data is read.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the first field out of range.
+    pub fn validate_sizes(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::Config(msg));
-        let levels = self.filters.len();
-        if levels == 0 {
+        if self.filters.is_empty() {
             return bad("filters: at least one encoder level is needed".into());
         }
         if self.kernel.is_multiple_of(2) {
             return bad(format!("kernel {} must be odd", self.kernel));
-        }
-        let unit = 1usize << levels;
-        if self.length == 0 || !self.length.is_multiple_of(unit) {
-            return bad(format!(
-                "input length {} cannot be halved {levels} times: it must be \
-                 a positive multiple of {unit} (nearest: {})",
-                self.length,
-                (self.length / unit).max(1) * unit,
-            ));
         }
         let widths = [self.in_channels, self.bottleneck, self.cls_hidden];
         if widths.contains(&0) || self.filters.contains(&0) {
@@ -109,6 +110,32 @@ impl UNetConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("dropout {} not in [0, 1)", self.dropout));
+        }
+        Ok(())
+    }
+
+    /// Checks that the encoder can halve `length` once per level, and
+    /// that the kernel is not wider than a profile.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the nearest length that works.
+    pub fn validate_length(&self) -> Result<()> {
+        let levels = self.filters.len();
+        let unit = 1usize << levels;
+        if self.length == 0 || !self.length.is_multiple_of(unit) {
+            return Err(Error::Config(format!(
+                "input length {} cannot be halved {levels} times: it must be \
+                 a positive multiple of {unit} (nearest: {})",
+                self.length,
+                (self.length / unit).max(1) * unit,
+            )));
+        }
+        if self.kernel > self.length {
+            return Err(Error::Config(format!(
+                "kernel {} is wider than the profiles ({} samples)",
+                self.kernel, self.length
+            )));
         }
         Ok(())
     }

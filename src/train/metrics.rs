@@ -9,7 +9,9 @@ use crate::data::Dataset;
 use crate::engine::{Params, Tape};
 use crate::model::UNet;
 
-/// The four numbers reported for one part of the data.
+/// The four numbers reported for one part of the data. A task with no
+/// labelled row in the part has NaN for both of its numbers (written
+/// `n/a`, an empty CSV cell, or JSON `null`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Mean cross-entropy over labelled samples.
@@ -100,7 +102,7 @@ pub fn evaluate(
         t.cls_n += n;
     }
 
-    let ratio = |a: f64, n: usize| if n == 0 { 0.0 } else { a / n as f64 };
+    let ratio = |a: f64, n: usize| if n == 0 { f64::NAN } else { a / n as f64 };
     Metrics {
         seg_loss: ratio(t.seg_loss, t.seg_n),
         cls_loss: ratio(t.cls_loss, t.cls_n),

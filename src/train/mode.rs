@@ -46,6 +46,20 @@ impl Mode {
     }
 }
 
+impl Mode {
+    /// Which heads the mode actually trains: (segmentation,
+    /// classification). `joint:1` records the classification loss but
+    /// weighs it 0, so its classification head stays as initialised.
+    pub fn trained_heads(&self) -> (bool, bool) {
+        match *self {
+            Mode::Seg => (true, false),
+            Mode::Cls => (false, true),
+            Mode::Joint { alpha } => (alpha > 0.0, alpha < 1.0),
+            Mode::Sum | Mode::Alternating { .. } => (true, true),
+        }
+    }
+}
+
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -147,6 +161,16 @@ mod tests {
             "joint".parse::<Mode>().unwrap(),
             Mode::Joint { alpha: 0.5 }
         );
+    }
+
+    #[test]
+    fn trained_heads_follow_the_loss_weights() {
+        let heads = |s: &str| s.parse::<Mode>().unwrap().trained_heads();
+        assert_eq!(heads("joint:1"), (true, false));
+        assert_eq!(heads("joint:0"), (false, true));
+        assert_eq!(heads("joint:0.5"), (true, true));
+        assert_eq!(heads("seg"), (true, false));
+        assert_eq!(heads("alternating:3"), (true, true));
     }
 
     #[test]

@@ -53,10 +53,14 @@ impl TrainConfig {
     /// [`Error::Config`] naming the first value out of range.
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::Config(msg));
-        if self.epochs == 0 || self.batch_size == 0 || self.eval_batch == 0 {
-            return bad(
-                "epochs, batch size and eval batch must be at least 1".into()
-            );
+        for (name, v) in [
+            ("epochs", self.epochs),
+            ("batch size", self.batch_size),
+            ("evaluation batch size", self.eval_batch),
+        ] {
+            if v == 0 {
+                return bad(format!("{name} must be at least 1"));
+            }
         }
         let a = &self.adam;
         if !(a.lr.is_finite() && a.lr > 0.0) {

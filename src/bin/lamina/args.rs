@@ -41,8 +41,9 @@ pub enum Command {
 /// The files of a labelled data set.
 #[derive(Args, Debug, Clone)]
 pub struct FileArgs {
-    /// Folder with X.npy, Y_seg.npy, Y_cls.npy. Without --data or
-    /// --x, synthetic profiles are generated (the embedded default).
+    /// Folder with X.npy, Y_seg.npy, Y_cls.npy (and hemi.npy). For
+    /// train and compare, without --data or --x synthetic profiles are
+    /// generated (the embedded default).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Profiles, (N, L, 1) or (N, L), float32 or float64.
@@ -132,7 +133,7 @@ pub struct ScheduleArgs {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// Adam learning rate (each Adam in the alternating mode).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub lr: f32,
     /// Seeds the weights, batch order, dropout and random split.
     #[arg(long, default_value_t = 0)]
@@ -157,6 +158,9 @@ pub struct TrainArgs {
     /// Where the model and metrics go.
     #[arg(long, default_value = "runs/train")]
     pub out: PathBuf,
+    /// Replace files in --out that an earlier lamina run did not write.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -173,6 +177,9 @@ pub struct CompareArgs {
     /// Where each mode's model and metrics go, one folder per mode.
     #[arg(long, default_value = "runs/compare")]
     pub out: PathBuf,
+    /// Replace files in --out that an earlier lamina run did not write.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -186,6 +193,9 @@ pub struct PredictArgs {
     /// Folder for layers.npy (N, L) uint8 and areas.npy (N, K) float32.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace files in --out that an earlier lamina run did not write.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -212,8 +222,12 @@ pub struct SynthArgs {
     /// Samples per profile.
     #[arg(long, default_value_t = 256)]
     pub length: usize,
+    /// Seeds the generator: the same seed gives the same profiles.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Replace X.npy, Y_seg.npy, Y_cls.npy, hemi.npy already in --out.
+    #[arg(long)]
+    pub force: bool,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,

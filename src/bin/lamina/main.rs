@@ -72,15 +72,29 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The model configuration: defaults, then a JSON file, then flags.
-fn model_config(a: &ModelArgs) -> Result<UNetConfig> {
+/// A profile length a `--model-config` file states, with the file.
+type DeclaredLength = Option<(std::path::PathBuf, usize)>;
+
+/// The model configuration: defaults, then a JSON file, then flags; and
+/// the length the file states, if it states one.
+fn model_config(a: &ModelArgs) -> Result<(UNetConfig, DeclaredLength)> {
+    let mut declared_length = None;
     let mut cfg = match &a.model_config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("{}", path.display()))?;
-            serde_json::from_str(&text).with_context(|| {
-                format!("{}: not a model configuration", path.display())
-            })?
+            let cfg: UNetConfig =
+                serde_json::from_str(&text).with_context(|| {
+                    format!("{}: not a model configuration", path.display())
+                })?;
+            // The length comes from the data; a file may state it only
+            // to have it checked.
+            let value: serde_json::Value =
+                serde_json::from_str(&text).expect("parsed above");
+            if value.get("length").is_some() {
+                declared_length = Some((path.clone(), cfg.length));
+            }
+            cfg
         }
         None => UNetConfig::default(),
     };
@@ -108,7 +122,7 @@ fn model_config(a: &ModelArgs) -> Result<UNetConfig> {
     if let Some(v) = a.dropout {
         cfg.dropout = v;
     }
-    Ok(cfg)
+    Ok((cfg, declared_length))
 }
 
 /// The files named by `--data` and `--x/--y-seg/--y-cls`, if any; a
@@ -193,15 +207,28 @@ fn split_choice(
 fn prepare(
     a: &DataArgs,
     model: &mut UNetConfig,
+    declared: &DeclaredLength,
     seed: u64,
 ) -> Result<Prepared> {
+    model.validate_sizes()?;
     let files = data_files(&a.files)?;
     let source = match files {
         Some(files) => Source::Files(files),
         None => Source::Synthetic { n: a.synth_n, length: model.length, seed },
     };
-    let split = split_choice(a.files.data.as_deref(), &a.split, seed)?
-        .unwrap_or(SplitChoice::Random { test_fraction: 0.2, seed });
+    let split = match split_choice(a.files.data.as_deref(), &a.split, seed)? {
+        Some(split) => split,
+        None => {
+            if matches!(source, Source::Files(_)) {
+                log::warn!(
+                    "no group file: testing on a random 20% of the profiles; \
+                     neighbouring cortical profiles are near-duplicates, so \
+                     split real data with --split-by (e.g. hemi.npy)"
+                );
+            }
+            SplitChoice::Random { test_fraction: 0.2, seed }
+        }
+    };
     let norm: NormMode = a.norm.parse()?;
     let prepared = experiment::prepare(
         &source,
@@ -211,7 +238,16 @@ fn prepare(
         model.n_areas,
     )?;
     model.length = prepared.train.profile_len();
-    model.validate().with_context(|| {
+    if let Some((path, length)) =
+        declared.as_ref().filter(|d| d.1 != model.length)
+    {
+        bail!(
+            "{} sets length {length}, but the data's profiles have {} samples",
+            path.display(),
+            model.length
+        );
+    }
+    model.validate_length().with_context(|| {
         format!(
             "the data's profiles have {} samples, which this model cannot take",
             model.length
@@ -298,11 +334,19 @@ fn save_run(
 const RUN_FILES: [&str; 4] =
     ["model.npz", "model.json", "metrics.csv", "metrics.json"];
 
-/// Fails early, before any work, if `dir` cannot be created or one of
-/// the files to be written there is in the way (a folder of that name),
-/// so a run does not fail after writing half of its files.
-fn ensure_outputs(dir: &Path, names: &[&str]) -> Result<()> {
+/// Fails early, before any work, if `dir` cannot be created or written,
+/// if one of the files to be written there is in the way (a folder of
+/// that name), or if one exists and `dir` is not an earlier lamina run
+/// (unless `force`): a run never fails after writing half of its files,
+/// nor replaces a file lamina did not write.
+fn ensure_outputs(dir: &Path, names: &[&str], force: bool) -> Result<()> {
     ensure_dir(dir)?;
+    let probe = dir.join(format!(".lamina-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+
+    let earlier_run = is_lamina_output(dir);
     for name in names {
         let path = dir.join(name);
         if path.is_dir() {
@@ -311,8 +355,23 @@ fn ensure_outputs(dir: &Path, names: &[&str]) -> Result<()> {
                 path.display()
             );
         }
+        if path.exists() && !earlier_run && !force {
+            bail!(
+                "{} exists and {} holds no earlier lamina run: choose another \
+                 --out, or pass --force to replace it",
+                path.display(),
+                dir.display()
+            );
+        }
     }
     Ok(())
+}
+
+/// Whether `dir` holds what lamina writes: a model card or a comparison.
+fn is_lamina_output(dir: &Path) -> bool {
+    let card =
+        std::fs::read_to_string(dir.join("model.json")).unwrap_or_default();
+    card.contains(saved::FORMAT) || dir.join("compare.json").is_file()
 }
 
 /// Fails early if `dir` cannot be created, before any training.
@@ -336,11 +395,11 @@ fn train(a: args::TrainArgs) -> Result<()> {
             _ => bail!("--alpha applies to --mode joint only, not {mode}"),
         }
     }
-    let mut model = model_config(&a.model)?;
+    let (mut model, declared) = model_config(&a.model)?;
     let cfg = schedule(&a.schedule, mode);
     cfg.validate()?;
-    ensure_outputs(&a.out, &RUN_FILES)?;
-    let data = prepare(&a.data, &mut model, cfg.seed)?;
+    ensure_outputs(&a.out, &RUN_FILES, a.force)?;
+    let data = prepare(&a.data, &mut model, &declared, cfg.seed)?;
 
     let run = run_with_progress(&data, &model, &cfg)?;
     save_run(&a.out, &run, &data, &cfg)?;
@@ -362,15 +421,15 @@ fn compare(a: args::CompareArgs) -> Result<()> {
             bail!("--modes names {} twice", modes[i]);
         }
     }
-    let mut model = model_config(&a.model)?;
+    let (mut model, declared) = model_config(&a.model)?;
     for &mode in &modes {
         schedule(&a.schedule, mode).validate()?;
     }
-    ensure_outputs(&a.out, &["compare.md", "compare.json"])?;
+    ensure_outputs(&a.out, &["compare.md", "compare.json"], a.force)?;
     for f in &folders {
-        ensure_outputs(&a.out.join(f), &RUN_FILES)?;
+        ensure_outputs(&a.out.join(f), &RUN_FILES, a.force)?;
     }
-    let data = prepare(&a.data, &mut model, a.schedule.seed)?;
+    let data = prepare(&a.data, &mut model, &declared, a.schedule.seed)?;
 
     let mut runs = Vec::new();
     for (&mode, folder) in modes.iter().zip(&folders) {
@@ -394,7 +453,7 @@ fn predict(a: args::PredictArgs) -> Result<()> {
     let (net, params, card) = saved::load(&a.model)?;
     let x = data::load_x(&a.x)?;
     check_length(&a.x, x.ncols(), &net)?;
-    ensure_outputs(&a.out, &["layers.npy", "areas.npy"])?;
+    ensure_outputs(&a.out, &["layers.npy", "areas.npy"], a.force)?;
     let x = card.normalizer.apply(&x);
     let (layers, areas) =
         lamina::train::predict(&net, &params, &x, card.train.eval_batch);
@@ -447,8 +506,16 @@ fn synth(a: args::SynthArgs) -> Result<()> {
     if a.n == 0 || a.length == 0 {
         bail!("--n and --length must be at least 1");
     }
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let names = ["X.npy", "Y_seg.npy", "Y_cls.npy", "hemi.npy"];
+    ensure_dir(&a.out)?;
+    let existing = names.iter().find(|n| a.out.join(n).exists());
+    if let Some(name) = existing.filter(|_| !a.force) {
+        bail!(
+            "{} already exists: choose another --out, or pass --force to \
+             replace the data there",
+            a.out.join(name).display()
+        );
+    }
     if !a.length.is_multiple_of(16) {
         log::warn!(
             "profiles of length {} cannot feed the default four-level \
