@@ -39,6 +39,8 @@ pub struct Prepared {
     pub normalizer: Normalizer,
     /// One line saying what was loaded and how it was split.
     pub description: String,
+    /// The split that made `train` and `test`.
+    pub split: SplitChoice,
 }
 
 /// Loads (or generates), splits and normalises the data.
@@ -92,7 +94,7 @@ pub fn prepare(
         train.len(),
         test.len()
     );
-    Ok(Prepared { train, test, normalizer, description })
+    Ok(Prepared { train, test, normalizer, description, split: split.clone() })
 }
 
 /// Splits `all` into (train, test) and says how, in words.

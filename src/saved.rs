@@ -28,6 +28,17 @@ pub struct ModelCard {
     pub normalizer: Normalizer,
     pub train: TrainConfig,
     pub epochs_done: usize,
+    /// The random train/test split of training, when it was random
+    /// (so `evaluate` can score the same held-out profiles).
+    #[serde(default)]
+    pub random_split: Option<RandomSplit>,
+}
+
+/// A random split: the share of profiles held out and its seed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RandomSplit {
+    pub test_fraction: f64,
+    pub seed: u64,
 }
 
 /// Writes `model.npz` and `model.json` into `dir` (created if needed).

@@ -260,3 +260,52 @@ fn model_flags_are_blamed_on_themselves_and_unlabelled_tasks_refused() {
     // No area labels: the area cells are empty, not 0.
     assert!(csv.lines().nth(1).unwrap().contains(",,"), "{csv}");
 }
+
+#[test]
+fn predict_replaces_its_own_output_and_evaluate_reuses_a_random_split() {
+    let s = Scratch::new("again");
+    let data = s.join("data");
+    synth(&data, "60");
+    std::fs::remove_file(data.join("hemi.npy")).unwrap();
+    let model = s.join("model");
+    let out = train_tiny(&model, &["--data", data.to_str().unwrap()]);
+    assert!(stderr(&out).contains("random 20% test"), "{}", stderr(&out));
+
+    let eval = lamina(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&eval.stdout);
+    assert!(
+        text.starts_with("scored 12 profiles: the test part (random 20%"),
+        "{text}"
+    );
+
+    let pred = s.join("pred");
+    for _ in 0..2 {
+        let out = lamina(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--x",
+            data.join("X.npy").to_str().unwrap(),
+            "--out",
+            pred.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert!(pred.join("predictions.json").is_file());
+}
+
+#[test]
+fn bad_input_creates_no_output_folder() {
+    let s = Scratch::new("nofolder");
+    let out_dir = s.join("never");
+    let out =
+        train_tiny(&out_dir, &["--data", s.join("missing").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(!out_dir.exists());
+}

@@ -46,7 +46,8 @@ pub struct FileArgs {
     /// generated (the embedded default).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Profiles, (N, L, 1) or (N, L), float32 or float64.
+    /// Profiles, (N, L, 1) or (N, L), float32 or float64 (with --data,
+    /// replaces the folder's X.npy; likewise --y-seg and --y-cls).
     #[arg(long)]
     pub x: Option<PathBuf>,
     /// Layer labels, (N, L) integers or (N, L, C) probabilities.
@@ -149,10 +150,10 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub schedule: ScheduleArgs,
     /// seg, cls, sum, joint, alternating; or joint:ALPHA,
-    /// alternating:RATIO[:cls-first].
+    /// alternating[:K][:cls-first] (K: batches per classification step).
     #[arg(long, default_value = "joint")]
     pub mode: String,
-    /// alpha for --mode joint (the weight of the layer loss).
+    /// alpha for --mode joint, the weight of the layer loss [default: 0.5].
     #[arg(long, allow_negative_numbers = true)]
     pub alpha: Option<f32>,
     /// Where the model and metrics go.

@@ -324,6 +324,12 @@ fn save_run(
         normalizer: data.normalizer.clone(),
         train: cfg.clone(),
         epochs_done: run.records.len(),
+        random_split: match data.split {
+            SplitChoice::Random { test_fraction, seed } => {
+                Some(saved::RandomSplit { test_fraction, seed })
+            }
+            SplitChoice::ByGroupFile { .. } => None,
+        },
     };
     saved::save(dir, &run.net, &run.params, &card)?;
     report::write_metrics(dir, &run.records)?;
@@ -367,11 +373,30 @@ fn ensure_outputs(dir: &Path, names: &[&str], force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Whether `dir` holds what lamina writes: a model card or a comparison.
+/// The format tag of the `predictions.json` that `predict` leaves.
+const PREDICTIONS_FORMAT: &str = "lamina-predictions-1";
+
+/// Whether `dir` holds what lamina writes: a model card, a comparison
+/// or predictions.
 fn is_lamina_output(dir: &Path) -> bool {
-    let card =
-        std::fs::read_to_string(dir.join("model.json")).unwrap_or_default();
-    card.contains(saved::FORMAT) || dir.join("compare.json").is_file()
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_default()
+    };
+    read("model.json").contains(saved::FORMAT)
+        || read("predictions.json").contains(PREDICTIONS_FORMAT)
+        || dir.join("compare.json").is_file()
+}
+
+/// Warns when the output folder is the data folder.
+fn warn_if_data_folder(out: &Path, data: &DataArgs) {
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    if let Some(dir) = data.files.data.as_deref().filter(|d| same(d, out)) {
+        log::warn!(
+            "--out is the data folder {}: the model and metrics go beside \
+             the data",
+            dir.display()
+        );
+    }
 }
 
 /// Fails early if `dir` cannot be created, before any training.
@@ -398,8 +423,9 @@ fn train(a: args::TrainArgs) -> Result<()> {
     let (mut model, declared) = model_config(&a.model)?;
     let cfg = schedule(&a.schedule, mode);
     cfg.validate()?;
-    ensure_outputs(&a.out, &RUN_FILES, a.force)?;
     let data = prepare(&a.data, &mut model, &declared, cfg.seed)?;
+    warn_if_data_folder(&a.out, &a.data);
+    ensure_outputs(&a.out, &RUN_FILES, a.force)?;
 
     let run = run_with_progress(&data, &model, &cfg)?;
     save_run(&a.out, &run, &data, &cfg)?;
@@ -425,11 +451,12 @@ fn compare(a: args::CompareArgs) -> Result<()> {
     for &mode in &modes {
         schedule(&a.schedule, mode).validate()?;
     }
+    let data = prepare(&a.data, &mut model, &declared, a.schedule.seed)?;
+    warn_if_data_folder(&a.out, &a.data);
     ensure_outputs(&a.out, &["compare.md", "compare.json"], a.force)?;
     for f in &folders {
         ensure_outputs(&a.out.join(f), &RUN_FILES, a.force)?;
     }
-    let data = prepare(&a.data, &mut model, &declared, a.schedule.seed)?;
 
     let mut runs = Vec::new();
     for (&mode, folder) in modes.iter().zip(&folders) {
@@ -453,12 +480,26 @@ fn predict(a: args::PredictArgs) -> Result<()> {
     let (net, params, card) = saved::load(&a.model)?;
     let x = data::load_x(&a.x)?;
     check_length(&a.x, x.ncols(), &net)?;
-    ensure_outputs(&a.out, &["layers.npy", "areas.npy"], a.force)?;
+    ensure_outputs(
+        &a.out,
+        &["layers.npy", "areas.npy", "predictions.json"],
+        a.force,
+    )?;
     let x = card.normalizer.apply(&x);
     let (layers, areas) =
         lamina::train::predict(&net, &params, &x, card.train.eval_batch);
     data::npy::write(&a.out.join("layers.npy"), &layers)?;
     data::npy::write(&a.out.join("areas.npy"), &areas)?;
+    let card = serde_json::json!({
+        "format": PREDICTIONS_FORMAT,
+        "model": a.model,
+        "x": a.x,
+        "layers": layers.dim(),
+        "areas": areas.dim(),
+    });
+    let text = serde_json::to_string_pretty(&card)?;
+    std::fs::write(a.out.join("predictions.json"), text)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
     eprintln!(
         "wrote layers.npy {:?} and areas.npy {:?} to {}",
         layers.dim(),
@@ -482,12 +523,22 @@ fn evaluate(a: args::EvaluateArgs) -> Result<()> {
     } else {
         split_choice(a.files.data.as_deref(), &a.split, card.train.seed)?
     };
-    let (mut ds, scope) = match split {
-        Some(split) => {
+    // Without a group file, the random split of training, if it had one.
+    let trained_split = card.random_split.filter(|_| !a.all).map(|r| {
+        SplitChoice::Random { test_fraction: r.test_fraction, seed: r.seed }
+    });
+    let (mut ds, scope) = match (split, trained_split) {
+        (Some(split), _) => {
             let (_, test, how) = experiment::split_data(&all, &split)?;
             (test, format!("the test part ({how})"))
         }
-        None => (all, "every profile".to_string()),
+        (None, Some(split)) => {
+            let (_, test, how) = experiment::split_data(&all, &split)?;
+            let note = "the random split of training; held out only if \
+                        this is the data the model was trained on";
+            (test, format!("the test part ({how}: {note})"))
+        }
+        (None, None) => (all, "every profile".to_string()),
     };
     ds.x = card.normalizer.apply(&ds.x);
     let m = lamina::train::evaluate(&net, &params, &ds, card.train.eval_batch);
