@@ -148,6 +148,8 @@ fn warn_unlabelled(part: &Dataset, name: &str) {
 /// A finished run of one mode.
 pub struct RunResult {
     pub mode: Mode,
+    /// The seed of the weights, batch order and dropout.
+    pub seed: u64,
     pub net: UNet,
     pub params: Params<f32>,
     pub records: Vec<EpochRecord>,
@@ -222,6 +224,7 @@ pub fn run_mode(
     let params = trainer.params;
     Ok(RunResult {
         mode: train.mode,
+        seed: train.seed,
         net,
         params,
         records,

@@ -110,6 +110,58 @@ pub fn compare_table(runs: &[RunResult]) -> String {
     out
 }
 
+/// Mean and sample standard deviation; the deviation is NaN for one value.
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var =
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The held-out table of a comparison over several seeds, as Markdown:
+/// per mode, the mean and standard deviation across seeds of the last
+/// epoch's accuracies. A difference between two modes smaller than these
+/// deviations is not an effect of the mode.
+pub fn seeds_table(runs: &[RunResult]) -> String {
+    let mut out = String::from(
+        "| mode | seeds | layer acc (mean ± sd) | area acc (mean ± sd) |\n\
+         |---|---|---|---|\n",
+    );
+    let mut modes: Vec<String> = Vec::new();
+    for run in runs {
+        if !modes.contains(&run.mode.to_string()) {
+            modes.push(run.mode.to_string());
+        }
+    }
+    for mode in modes {
+        let group: Vec<&RunResult> =
+            runs.iter().filter(|r| r.mode.to_string() == mode).collect();
+        let (seg, cls) = group[0].mode.trained_heads();
+        let test = |f: fn(&Metrics) -> f64| -> Vec<f64> {
+            group
+                .iter()
+                .map(|r| f(&r.last().test.unwrap_or_default()))
+                .collect()
+        };
+        let cell = |trained: bool, values: Vec<f64>| {
+            if !trained {
+                return "-".to_string();
+            }
+            let (m, sd) = mean_sd(&values);
+            format!("{} ± {}", number(m, 3), number(sd, 3))
+        };
+        let _ = writeln!(
+            out,
+            "| {mode} | {} | {} | {} |",
+            group.len(),
+            cell(seg, test(|m| m.seg_acc)),
+            cell(cls, test(|m| m.cls_acc))
+        );
+    }
+    out
+}
+
 /// Writes `compare.md` (the table) and `compare.json` (every run's
 /// records) into `dir`.
 ///
@@ -121,10 +173,22 @@ pub fn write_compare(
     runs: &[RunResult],
     description: &str,
 ) -> Result<()> {
-    let md = format!("{description}\n\n{}", compare_table(runs));
+    let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+    let several = seeds.iter().any(|&s| s != seeds[0]);
+    let table = if several { seeds_table(runs) } else { compare_table(runs) };
+    let md = format!("{description}\n\n{table}");
     write_atomic(&dir.join("compare.md"), |w| w.write_all(md.as_bytes()))?;
-    let all: Vec<&[EpochRecord]> =
-        runs.iter().map(|r| r.records.as_slice()).collect();
+    let all: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "mode": r.mode.to_string(),
+                "seed": r.seed,
+                "train_seconds": r.train_seconds,
+                "records": r.records,
+            })
+        })
+        .collect();
     let json = serde_json::json!({ "data": description, "runs": all });
     let text = serde_json::to_string_pretty(&json).expect("records serialise");
     write_atomic(&dir.join("compare.json"), |w| w.write_all(text.as_bytes()))
@@ -161,6 +225,13 @@ mod tests {
             epoch_line(&record(1, false))
                 .contains("train: layer acc 0.750 loss")
         );
+    }
+
+    #[test]
+    fn mean_and_sample_sd() {
+        let (m, sd) = mean_sd(&[0.7, 0.8, 0.9]);
+        assert!((m - 0.8).abs() < 1e-12 && (sd - 0.1).abs() < 1e-12);
+        assert!(mean_sd(&[0.5]).1.is_nan());
     }
 
     #[test]

@@ -309,3 +309,32 @@ fn bad_input_creates_no_output_folder() {
     assert!(!out.status.success());
     assert!(!out_dir.exists());
 }
+
+#[test]
+fn compare_over_seeds_reports_mean_and_spread() {
+    let s = Scratch::new("seeds");
+    let out_dir = s.join("cmp");
+    let mut args = vec![
+        "compare",
+        "--modes",
+        "seg,joint:0.5",
+        "--seeds",
+        "1,2",
+        "--epochs",
+        "1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    args.extend(TINY);
+    let out = lamina(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("| seg | 2 |") && table.contains(" ± "), "{table}");
+    for folder in
+        ["seg_seed1", "seg_seed2", "joint_0.5_seed1", "joint_0.5_seed2"]
+    {
+        assert!(out_dir.join(folder).join("model.npz").is_file(), "{folder}");
+    }
+    let json = std::fs::read_to_string(out_dir.join("compare.json")).unwrap();
+    assert!(json.contains("\"seed\": 2"), "{json}");
+}

@@ -175,6 +175,10 @@ pub struct CompareArgs {
     /// Modes to compare (default: seg,cls,joint:0.5,joint:1,alternating).
     #[arg(long, value_delimiter = ',')]
     pub modes: Option<Vec<String>>,
+    /// Train every mode once per seed (e.g. 0,1,2) and report the mean
+    /// and spread across seeds; replaces --seed.
+    #[arg(long, value_delimiter = ',', conflicts_with = "seed")]
+    pub seeds: Option<Vec<u64>>,
     /// Where each mode's model and metrics go, one folder per mode.
     #[arg(long, default_value = "runs/compare")]
     pub out: PathBuf,

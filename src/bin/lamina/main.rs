@@ -440,33 +440,48 @@ fn compare(a: args::CompareArgs) -> Result<()> {
         }
         None => experiment::default_modes(),
     };
-    let folders: Vec<String> =
-        modes.iter().map(|m| m.to_string().replace(':', "_")).collect();
-    for (i, f) in folders.iter().enumerate() {
-        if folders[..i].contains(f) {
-            bail!("--modes names {} twice", modes[i]);
+    let seeds = a.seeds.clone().unwrap_or_else(|| vec![a.schedule.seed]);
+    if seeds.is_empty() {
+        bail!("--seeds needs at least one seed");
+    }
+    // One run per mode and seed, each in its own folder.
+    let mut plan = Vec::new();
+    for &mode in &modes {
+        for &seed in &seeds {
+            let mut folder = mode.to_string().replace(':', "_");
+            if seeds.len() > 1 {
+                folder = format!("{folder}_seed{seed}");
+            }
+            if plan.iter().any(|(_, _, f): &(Mode, u64, String)| *f == folder) {
+                bail!("--modes or --seeds names {mode} seed {seed} twice");
+            }
+            plan.push((mode, seed, folder));
         }
     }
     let (mut model, declared) = model_config(&a.model)?;
     for &mode in &modes {
         schedule(&a.schedule, mode).validate()?;
     }
-    let data = prepare(&a.data, &mut model, &declared, a.schedule.seed)?;
+    let data = prepare(&a.data, &mut model, &declared, seeds[0])?;
     warn_if_data_folder(&a.out, &a.data);
     ensure_outputs(&a.out, &["compare.md", "compare.json"], a.force)?;
-    for f in &folders {
-        ensure_outputs(&a.out.join(f), &RUN_FILES, a.force)?;
+    for (_, _, folder) in &plan {
+        ensure_outputs(&a.out.join(folder), &RUN_FILES, a.force)?;
     }
 
     let mut runs = Vec::new();
-    for (&mode, folder) in modes.iter().zip(&folders) {
-        let cfg = schedule(&a.schedule, mode);
+    for (mode, seed, folder) in &plan {
+        let cfg = TrainConfig { seed: *seed, ..schedule(&a.schedule, *mode) };
         let run = run_with_progress(&data, &model, &cfg)?;
         save_run(&a.out.join(folder), &run, &data, &cfg)?;
         runs.push(run);
     }
 
-    let table = report::compare_table(&runs);
+    let table = if seeds.len() > 1 {
+        report::seeds_table(&runs)
+    } else {
+        report::compare_table(&runs)
+    };
     println!(
         "\nHeld-out metrics after {} epoch(s) ({}):\n\n{table}",
         a.schedule.epochs, data.description
