@@ -453,7 +453,10 @@ fn compare(a: args::CompareArgs) -> Result<()> {
                 folder = format!("{folder}_seed{seed}");
             }
             if plan.iter().any(|(_, _, f): &(Mode, u64, String)| *f == folder) {
-                bail!("--modes or --seeds names {mode} seed {seed} twice");
+                if seeds.len() == 1 {
+                    bail!("--modes names {mode} twice");
+                }
+                bail!("--modes and --seeds name {mode} with seed {seed} twice");
             }
             plan.push((mode, seed, folder));
         }
