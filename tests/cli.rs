@@ -57,6 +57,25 @@ fn train_tiny(out: &Path, extra: &[&str]) -> Output {
     lamina(&args)
 }
 
+fn evaluate(model: &Path, data: &Path, extra: &[&str]) -> Output {
+    let (model, data) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let mut args = vec!["evaluate", "--model", model, "--data", data];
+    args.extend(extra);
+    lamina(&args)
+}
+
+fn predict(model: &Path, x: &Path, out: &Path) -> Output {
+    lamina(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 fn synth(dir: &Path, n: &str) {
     let out = lamina(&["synth", "--n", n, "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -76,39 +95,18 @@ fn train_evaluate_predict_round_trip() {
     // The folder's hemi.npy splits it: 72 profiles per group.
     assert!(stderr(&out).contains("72 train, 72 test"), "{}", stderr(&out));
 
-    let out = lamina(&[
-        "evaluate",
-        "--model",
-        model.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let out = evaluate(&model, &data, &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(text.starts_with("scored 72 profiles: the test part"), "{text}");
-    let out = lamina(&[
-        "evaluate",
-        "--all",
-        "--model",
-        model.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let out = evaluate(&model, &data, &["--all"]);
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .starts_with("scored 144 profiles: every profile")
     );
 
     let pred = s.join("pred");
-    let out = lamina(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--x",
-        data.join("X.npy").to_str().unwrap(),
-        "--out",
-        pred.to_str().unwrap(),
-    ]);
+    let out = predict(&model, &data.join("X.npy"), &pred);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("layers.npy (144, 256) and areas.npy (144, 18)"),
@@ -271,13 +269,7 @@ fn predict_replaces_its_own_output_and_evaluate_reuses_a_random_split() {
     let out = train_tiny(&model, &["--data", data.to_str().unwrap()]);
     assert!(stderr(&out).contains("random 20% test"), "{}", stderr(&out));
 
-    let eval = lamina(&[
-        "evaluate",
-        "--model",
-        model.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
+    let eval = evaluate(&model, &data, &[]);
     let text = String::from_utf8_lossy(&eval.stdout);
     assert!(
         text.starts_with("scored 12 profiles: the test part (random 20%"),
@@ -286,15 +278,7 @@ fn predict_replaces_its_own_output_and_evaluate_reuses_a_random_split() {
 
     let pred = s.join("pred");
     for _ in 0..2 {
-        let out = lamina(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--x",
-            data.join("X.npy").to_str().unwrap(),
-            "--out",
-            pred.to_str().unwrap(),
-        ]);
+        let out = predict(&model, &data.join("X.npy"), &pred);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     assert!(pred.join("predictions.json").is_file());
